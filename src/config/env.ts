@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { ConfigError, formatIssues } from './load-config.js';
+
+/** What differs per deployment. Parsed once by each entry point, never at import time. */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  GATEWAY_CONFIG: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated targets an executor serves; empty means all of them. */
+  EXECUTOR_TARGETS: z.string().default(''),
+  /** How long SIGTERM waits for running jobs before handing them back. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+  /** `npm start` only: start a private redis-server when none answers (explicit: "false" means false). */
+  AUTO_REDIS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Env> {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError('environment is invalid', formatIssues(parsed.error.issues));
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigFileSchema, type GatewayConfig, type Target } from './schema.js';
+
+/** Raised when the config file is missing, unreadable or invalid; `problems` lists every bad field by path. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+  ) {
+    super(problems.length ? `${message}:\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `targets.echo.attempts: expected number` — one line per zod issue. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+}
+
+function parseText(text: string, fileName: string): unknown {
+  const ext = extname(fileName).toLowerCase();
+  try {
+    return ext === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${fileName} is not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Validates a parsed config document, merges `defaults` into each target and
+ * freezes the result. `handlerNames` are the handlers the workers ship, so a
+ * target naming a missing one is refused here rather than at its first job.
+ */
+export function buildConfig(doc: unknown, handlerNames: readonly string[], source = 'config'): GatewayConfig {
+  const parsed = ConfigFileSchema.safeParse(doc);
+  if (!parsed.success) throw new ConfigError(`${source} is invalid`, formatIssues(parsed.error.issues));
+  const { server, defaults, targets: fileTargets } = parsed.data;
+  const problems: string[] = [];
+  const targets = new Map<string, Target>();
+  for (const [name, raw] of Object.entries(fileTargets)) {
+    const merged = { ...defaults, ...stripUndefined(raw), name } as Target;
+    if (merged.kind === 'handler' && !handlerNames.includes(merged.handler)) {
+      problems.push(`targets.${name}.handler: unknown handler "${merged.handler}" (known: ${handlerNames.join(', ')})`);
+    }
+    const { min, max, default: dflt } = merged.priority;
+    if (!(min <= dflt && dflt <= max)) problems.push(`targets.${name}.priority: must satisfy min <= default <= max`);
+    targets.set(name, deepFreeze(merged));
+  }
+  if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
+  return Object.freeze({ server: Object.freeze(server), targets });
+}
+
+export function loadConfigFile(path: string, handlerNames: readonly string[]): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return buildConfig(parseText(text, path), handlerNames, path);
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

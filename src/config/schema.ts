@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * The config file's shape: targets and their policies. Validated once at start-up
+ * (see load-config.ts); every default lives here, with its unit in the name.
+ */
+
+const TARGET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+export const BackoffSchema = z
+  .object({
+    /** Delay before the first retry; doubles (times `multiplier`) after each. */
+    initialDelayMs: z.number().int().min(0).default(1_000),
+    multiplier: z.number().min(1).max(10).default(2),
+    /** Upper bound for any one delay, before jitter. */
+    maxDelayMs: z.number().int().min(0).default(300_000), // five minutes
+    /** Fraction of the delay drawn at random (0 = none, 1 = "full jitter"). */
+    jitter: z.number().min(0).max(1).default(0.2),
+  })
+  .strict();
+
+export const PriorityRangeSchema = z
+  .object({
+    /** Higher numbers run first. */
+    min: z.number().int().min(0).max(1_000).default(0),
+    max: z.number().int().min(0).max(1_000).default(10),
+    default: z.number().int().min(0).max(1_000).default(0),
+  })
+  .strict()
+  .refine((p) => p.min <= p.default && p.default <= p.max, {
+    message: 'priority must satisfy min <= default <= max',
+  });
+
+export const RateLimitSchema = z
+  .object({
+    max: z.number().int().min(1),
+    durationMs: z.number().int().min(1),
+  })
+  .strict();
+
+/** Policy fields every target has; `defaults` in the file supplies any left out. */
+const policyShape = {
+  attempts: z.number().int().min(1).max(100),
+  backoff: BackoffSchema,
+  timeoutMs: z.number().int().min(1).max(86_400_000),
+  concurrency: z.number().int().min(1).max(1_000),
+  rateLimit: RateLimitSchema.optional(),
+  priority: PriorityRangeSchema,
+  /** A job still waiting this long after it became due ends `failed` with code `expired`. */
+  maxQueueAgeMs: z.number().int().min(1),
+  maxBodyBytes: z.number().int().min(1).max(100 * 1024 * 1024),
+  maxResultBytes: z.number().int().min(1).max(100 * 1024 * 1024),
+  /** How long finished jobs stay readable. Dead letters stay until replayed or purged. */
+  retentionMs: z.number().int().min(1_000),
+  /** Worker lock; a crashed worker's job is taken up again within lockDurationMs + stalledIntervalMs. */
+  lockDurationMs: z.number().int().min(500),
+  stalledIntervalMs: z.number().int().min(500),
+  maxDelayMs: z.number().int().min(0),
+};
+
+export const PolicyDefaultsSchema = z
+  .object({
+    attempts: policyShape.attempts.default(3),
+    backoff: BackoffSchema.default(BackoffSchema.parse({})),
+    timeoutMs: policyShape.timeoutMs.default(30_000),
+    concurrency: policyShape.concurrency.default(10),
+    rateLimit: policyShape.rateLimit,
+    priority: PriorityRangeSchema.default({ min: 0, max: 10, default: 0 }),
+    maxQueueAgeMs: policyShape.maxQueueAgeMs.default(3_600_000), // one hour
+    maxBodyBytes: policyShape.maxBodyBytes.default(1_048_576), // 1 MiB
+    maxResultBytes: policyShape.maxResultBytes.default(1_048_576), // 1 MiB
+    retentionMs: policyShape.retentionMs.default(86_400_000), // one day
+    lockDurationMs: policyShape.lockDurationMs.default(30_000),
+    stalledIntervalMs: policyShape.stalledIntervalMs.default(30_000),
+    maxDelayMs: policyShape.maxDelayMs.default(7 * 86_400_000), // one week
+  })
+  .strict();
+
+const partialPolicy = z.object(policyShape).partial().strict().shape;
+
+const HttpTargetSchema = z
+  .object({
+    kind: z.literal('http'),
+    url: z.url({ protocol: /^https?$/ }),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    /** Sent on every upstream call (e.g. the upstream's own credentials). */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).default({}),
+    /** Client request headers that transparent mode forwards upstream (lower case). */
+    forwardHeaders: z
+      .array(z.string().regex(/^[a-z0-9-]+$/))
+      .default(['content-type', 'accept', 'accept-language']),
+    ...partialPolicy,
+  })
+  .strict();
+
+const HandlerTargetSchema = z
+  .object({
+    kind: z.literal('handler'),
+    /** Name of a handler exported by workers/handlers/index.ts. */
+    handler: z.string().min(1),
+    ...partialPolicy,
+  })
+  .strict();
+
+export const TargetSchema = z.discriminatedUnion('kind', [HttpTargetSchema, HandlerTargetSchema]);
+
+export const ServerSettingsSchema = z
+  .object({
+    /** Absolute base URL used in Location headers; derived from the request when absent. */
+    publicUrl: z.url().optional(),
+    /** Upper bound for `?wait=` and `Prefer: wait=`. */
+    maxWaitSeconds: z.number().int().min(0).max(300).default(60),
+    /** The `Retry-After` we suggest to pollers. */
+    pollAfterSeconds: z.number().int().min(1).max(3_600).default(1),
+    /** Express `trust proxy` setting, for X-Forwarded-* behind a load balancer. */
+    trustProxy: z.union([z.boolean(), z.number().int(), z.string()]).default(false),
+    /** Prefix of every Redis key (BullMQ's included). */
+    keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('ag'),
+  })
+  .strict();
+
+export const ConfigFileSchema = z
+  .object({
+    server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
+    defaults: PolicyDefaultsSchema.default(PolicyDefaultsSchema.parse({})),
+    targets: z
+      .record(z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -'), TargetSchema)
+      .refine((t) => Object.keys(t).length > 0, { message: 'at least one target is required' }),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof ConfigFileSchema>;
+export type Policy = z.infer<typeof PolicyDefaultsSchema>;
+export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
+export type BackoffPolicy = z.infer<typeof BackoffSchema>;
+
+type HttpTargetFile = z.infer<typeof HttpTargetSchema>;
+
+export type HttpTarget = Policy & {
+  name: string;
+  kind: 'http';
+  url: string;
+  method: HttpTargetFile['method'];
+  headers: Record<string, string>;
+  forwardHeaders: string[];
+};
+export type HandlerTarget = Policy & { name: string; kind: 'handler'; handler: string };
+export type Target = HttpTarget | HandlerTarget;
+
+export interface GatewayConfig {
+  server: ServerSettings;
+  targets: ReadonlyMap<string, Target>;
+}

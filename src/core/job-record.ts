@@ -1,0 +1,147 @@
+import type { Attempt, JobError, JobStatus } from './job-schema.js';
+
+/**
+ * What the gateway stores per job: the job document's state plus what the worker
+ * needs to run it. Kept as a Redis hash of strings; this module owns the codec.
+ */
+
+/** A request captured by transparent mode, replayed to the upstream. */
+export interface CapturedRequest {
+  method: string;
+  /** Path after /v1/async/{target}, always starting with "/" (or empty). */
+  path: string;
+  /** Raw query string without "?", replayed verbatim. */
+  query: string;
+  headers: Record<string, string>;
+  bodyBase64: string;
+}
+
+export type JobPayload = { kind: 'input'; input?: unknown } | { kind: 'request'; request: CapturedRequest };
+
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  target: string;
+  status: JobStatus;
+  createdAtMs: number;
+  runAtMs: number | null;
+  /** Before the first attempt, a job still waiting at this time ends expired. */
+  expiresAtMs: number;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  attempts: number;
+  maxAttempts: number;
+  priority: number;
+  progress: unknown;
+  /** JSON text of the result; parsed only when shown. */
+  resultJson: string | null;
+  error: JobError | null;
+  deadLettered: boolean;
+  cancelRequested: boolean;
+  correlationId: string;
+  metadata: Record<string, string>;
+  payload: JobPayload;
+}
+
+const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+
+function json<T>(v: string | undefined, fallback: T): T {
+  if (v === undefined || v === '') return fallback;
+  return JSON.parse(v) as T;
+}
+
+/** The hash fields a new record is written with. */
+export function encodeRecord(r: JobRecord): Record<string, string> {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    target: r.target,
+    status: r.status,
+    createdAt: String(r.createdAtMs),
+    runAt: r.runAtMs === null ? '' : String(r.runAtMs),
+    expiresAt: String(r.expiresAtMs),
+    startedAt: r.startedAtMs === null ? '' : String(r.startedAtMs),
+    finishedAt: r.finishedAtMs === null ? '' : String(r.finishedAtMs),
+    attempts: String(r.attempts),
+    maxAttempts: String(r.maxAttempts),
+    priority: String(r.priority),
+    progress: r.progress === null || r.progress === undefined ? '' : JSON.stringify(r.progress),
+    result: r.resultJson ?? '',
+    error: r.error ? JSON.stringify(r.error) : '',
+    deadLettered: r.deadLettered ? '1' : '0',
+    cancelRequested: r.cancelRequested ? '1' : '0',
+    correlationId: r.correlationId,
+    metadata: JSON.stringify(r.metadata),
+    payload: JSON.stringify(r.payload),
+  };
+}
+
+/** Null for an empty hash (a job that never existed or has expired). */
+export function decodeRecord(h: Record<string, string>): JobRecord | null {
+  if (!h.id || !h.status) return null;
+  return {
+    id: h.id,
+    tenant: h.tenant ?? '',
+    target: h.target ?? '',
+    status: h.status as JobStatus,
+    createdAtMs: Number(h.createdAt),
+    runAtMs: num(h.runAt),
+    expiresAtMs: Number(h.expiresAt),
+    startedAtMs: num(h.startedAt),
+    finishedAtMs: num(h.finishedAt),
+    attempts: Number(h.attempts ?? 0),
+    maxAttempts: Number(h.maxAttempts ?? 1),
+    priority: Number(h.priority ?? 0),
+    progress: json<unknown>(h.progress, null),
+    resultJson: h.result ? h.result : null,
+    error: json<JobError | null>(h.error, null),
+    deadLettered: h.deadLettered === '1',
+    cancelRequested: h.cancelRequested === '1',
+    correlationId: h.correlationId ?? '',
+    metadata: json<Record<string, string>>(h.metadata, {}),
+    payload: json<JobPayload>(h.payload, { kind: 'input' }),
+  };
+}
+
+/** Field updates for a transition, encoded the same way as encodeRecord. */
+export interface RecordPatch {
+  status?: JobStatus;
+  startedAtMs?: number;
+  finishedAtMs?: number | null;
+  attempts?: number;
+  progress?: unknown;
+  resultJson?: string | null;
+  error?: JobError | null;
+  deadLettered?: boolean;
+  cancelRequested?: boolean;
+  runAtMs?: number | null;
+}
+
+export function encodePatch(p: RecordPatch): string[] {
+  const out: string[] = [];
+  const put = (k: string, v: string) => out.push(k, v);
+  if (p.status !== undefined) put('status', p.status);
+  if (p.startedAtMs !== undefined) put('startedAt', String(p.startedAtMs));
+  if (p.finishedAtMs !== undefined) put('finishedAt', p.finishedAtMs === null ? '' : String(p.finishedAtMs));
+  if (p.attempts !== undefined) put('attempts', String(p.attempts));
+  if (p.progress !== undefined) put('progress', p.progress === null ? '' : JSON.stringify(p.progress));
+  if (p.resultJson !== undefined) put('result', p.resultJson ?? '');
+  if (p.error !== undefined) put('error', p.error ? JSON.stringify(p.error) : '');
+  if (p.deadLettered !== undefined) put('deadLettered', p.deadLettered ? '1' : '0');
+  if (p.cancelRequested !== undefined) put('cancelRequested', p.cancelRequested ? '1' : '0');
+  if (p.runAtMs !== undefined) put('runAt', p.runAtMs === null ? '' : String(p.runAtMs));
+  return out;
+}
+
+/** One entry of a job's event stream (what SSE replays). */
+export interface JobEvent {
+  type: 'status' | 'progress';
+  at: number;
+  status?: JobStatus;
+  attempt?: number;
+  progress?: unknown;
+  error?: JobError;
+  retryDelayMs?: number;
+}
+
+export type { Attempt };

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/**
+ * The public shapes of the HTTP API, shared by the gateway and the workers.
+ * openapi.yaml's components are generated from these (npm run openapi:schemas)
+ * and a test keeps the two in step.
+ */
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
+export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.has(s);
+
+export const MetadataSchema = z
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys are 1-64 of A-Z a-z 0-9 _ . -'), z.string().max(256))
+  .refine((m) => Object.keys(m).length <= 16, { message: 'at most 16 metadata entries' })
+  .meta({ description: 'Free-form labels, searchable with `GET /v1/jobs?metadata.K=V`.' });
+
+export const SubmitRequestSchema = z
+  .strictObject({
+    target: z.string().min(1).max(63),
+    input: z.json().optional().meta({ description: 'Passed to the target: the handler input, or the JSON body of an http target.' }),
+    priority: z.number().int().min(0).max(1_000).optional().meta({
+      description: "Higher runs first; must lie within the target's configured range.",
+    }),
+    delay: z.number().int().min(0).optional().meta({ description: 'Milliseconds to wait before the job becomes due.' }),
+    runAt: z.iso.datetime({ offset: true }).optional().meta({ description: 'When the job becomes due (exclusive with delay).' }),
+    ttl: z.number().int().min(1).optional().meta({
+      description: 'Milliseconds the job may wait once due before it ends failed with code expired.',
+    }),
+    metadata: MetadataSchema.optional(),
+  })
+  .refine((b) => b.delay === undefined || b.runAt === undefined, {
+    message: 'give delay or runAt, not both',
+    path: ['runAt'],
+  });
+export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
+
+export const JobErrorSchema = z.object({
+  code: z.string().meta({ description: 'Stable, machine-readable: e.g. handler_error, upstream_status, timeout, expired.' }),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type JobError = z.infer<typeof JobErrorSchema>;
+
+export const AttemptSchema = z.object({
+  attempt: z.number().int().min(1),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime(),
+  outcome: z.enum(['succeeded', 'failed', 'canceled', 'lost']),
+  error: JobErrorSchema.optional(),
+  retryDelayMs: z.number().int().min(0).optional(),
+});
+export type Attempt = z.infer<typeof AttemptSchema>;
+
+export const HttpResultSchema = z.object({
+  status: z.number().int(),
+  contentType: z.string().nullable(),
+  body: z.string(),
+  bodyEncoding: z.enum(['utf8', 'base64']),
+});
+export type HttpResult = z.infer<typeof HttpResultSchema>;
+
+const iso = z.iso.datetime();
+
+export const JobDocumentSchema = z.object({
+  id: z.string(),
+  target: z.string(),
+  status: JobStatusSchema,
+  createdAt: iso,
+  runAt: iso.nullable().meta({ description: 'When a delayed job becomes due; null when it was due at once.' }),
+  startedAt: iso.nullable(),
+  finishedAt: iso.nullable(),
+  attempts: z.number().int().min(0),
+  maxAttempts: z.number().int().min(1),
+  priority: z.number().int(),
+  progress: z.union([z.number(), z.record(z.string(), z.json())]).nullable(),
+  result: z.json().optional().meta({ description: 'Present when succeeded and small; otherwise read links.result.' }),
+  error: JobErrorSchema.nullable(),
+  deadLettered: z.boolean(),
+  cancelRequested: z.boolean(),
+  correlationId: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
+});
+export type JobDocument = z.infer<typeof JobDocumentSchema>;
+
+export const JobListSchema = z.object({
+  items: z.array(JobDocumentSchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string().optional(),
+  code: z.string(),
+  instance: z.string().optional(),
+  requestId: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  jobError: JobErrorSchema.optional().meta({ description: 'For a failed job: the error it ended with.' }),
+});
+export type Problem = z.infer<typeof ProblemSchema>;

@@ -1,0 +1,278 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from './keys.js';
+import type { JobStatus } from './job-schema.js';
+import {
+  decodeRecord,
+  encodePatch,
+  encodeRecord,
+  type Attempt,
+  type JobEvent,
+  type JobRecord,
+  type RecordPatch,
+} from './job-record.js';
+
+/** Events kept per job (status changes and progress); older ones are trimmed. */
+const MAX_EVENTS_PER_JOB = 200;
+
+/**
+ * Applies a guarded state change to one job atomically: the record's fields, one
+ * event appended to its stream, one attempt appended to its history, the keys'
+ * expiry, and a notification on the job channel. Refused (0) when the job's
+ * current status is not one of the allowed ones, so two processes racing (a
+ * cancel and a finishing worker, say) cannot both win.
+ *
+ * KEYS: record, events, attempts
+ * ARGV: allowed (",a,b," or "*"), channel, id, eventJson|"", ttlMs (>0 expire,
+ *       0 leave, <0 persist), attemptJson|"", maxEvents, field, value, ...
+ */
+const TRANSITION_LUA = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {0, ''} end
+if ARGV[1] ~= '*' and not string.find(ARGV[1], ',' .. status .. ',', 1, true) then return {0, status} end
+if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+if ARGV[4] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[4]) end
+if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[6]) end
+local ttl = tonumber(ARGV[5])
+if ttl > 0 then
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+elseif ttl < 0 then
+  for i = 1, 3 do redis.call('PERSIST', KEYS[i]) end
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return {1, status}
+`;
+
+type TransitionReply = [number, string];
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    agTransition(
+      record: string,
+      events: string,
+      attempts: string,
+      ...args: string[]
+    ): import('ioredis').Result<TransitionReply, Context>;
+  }
+}
+
+export interface Transition {
+  /** Statuses the job may be in for the change to apply. */
+  from: readonly JobStatus[] | '*';
+  set: RecordPatch;
+  event?: JobEvent;
+  attempt?: Attempt;
+  /** Expire the job's keys after this long (finished jobs); 'persist' keeps them (dead letters). */
+  expire?: number | 'persist';
+}
+
+export interface TransitionResult {
+  applied: boolean;
+  /** Status before the change; null when the job does not exist. */
+  previous: JobStatus | null;
+}
+
+export interface StoredEvent {
+  id: string;
+  event: JobEvent;
+}
+
+export interface ListPage {
+  records: JobRecord[];
+  nextCursor: string | null;
+}
+
+export interface ListFilter {
+  status?: JobStatus;
+  target?: string;
+  correlationId?: string;
+  metadata?: Record<string, string>;
+}
+
+/** How many index entries one list call may read before it returns what it has. */
+const LIST_SCAN_CAP = 1_000;
+
+export class JobStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    /** Tenant-index entries older than this are trimmed on write. */
+    private readonly indexHorizonMs: number,
+  ) {
+    // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
+    redis.defineCommand('agTransition', { numberOfKeys: 3, lua: TRANSITION_LUA });
+  }
+
+  /** Stores a new record, its first event and its tenant-index entry. */
+  async create(record: JobRecord): Promise<void> {
+    const { keys } = this;
+    const event: JobEvent = { type: 'status', status: record.status, at: record.createdAtMs, attempt: 0 };
+    const tx = this.redis
+      .multi()
+      .hset(keys.job(record.id), encodeRecord(record))
+      .xadd(keys.jobEvents(record.id), 'MAXLEN', '~', MAX_EVENTS_PER_JOB, '*', 'e', JSON.stringify(event));
+    const index = this.redis
+      .pipeline()
+      .zadd(keys.tenantJobs(record.tenant), record.createdAtMs, record.id)
+      .zremrangebyscore(keys.tenantJobs(record.tenant), '-inf', record.createdAtMs - this.indexHorizonMs);
+    const [txResult, indexResult] = await Promise.all([tx.exec(), index.exec()]);
+    throwIfFailed(txResult);
+    throwIfFailed(indexResult);
+  }
+
+  /** Removes every trace of a job (used when its enqueue failed, and by purge). */
+  async delete(record: Pick<JobRecord, 'id' | 'tenant'>): Promise<void> {
+    const { keys } = this;
+    await this.redis
+      .pipeline()
+      .del(keys.job(record.id), keys.jobEvents(record.id), keys.jobAttempts(record.id))
+      .zrem(keys.tenantJobs(record.tenant), record.id)
+      .zrem(keys.deadLetters(), record.id)
+      .exec()
+      .then(throwIfFailed);
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    return decodeRecord(await this.redis.hgetall(this.keys.job(id)));
+  }
+
+  async getMany(ids: readonly string[]): Promise<(JobRecord | null)[]> {
+    if (ids.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.hgetall(this.keys.job(id));
+    const replies = await pipe.exec();
+    return (replies ?? []).map(([err, h]) => {
+      if (err) throw err;
+      return decodeRecord(h as Record<string, string>);
+    });
+  }
+
+  async transition(id: string, t: Transition): Promise<TransitionResult> {
+    const { keys } = this;
+    const allowed = t.from === '*' ? '*' : `,${t.from.join(',')},`;
+    const ttl = t.expire === undefined ? '0' : t.expire === 'persist' ? '-1' : String(t.expire);
+    const [applied, previous] = await this.redis.agTransition(
+      keys.job(id),
+      keys.jobEvents(id),
+      keys.jobAttempts(id),
+      allowed,
+      keys.jobChannel(),
+      id,
+      t.event ? JSON.stringify(t.event) : '',
+      ttl,
+      t.attempt ? JSON.stringify(t.attempt) : '',
+      String(MAX_EVENTS_PER_JOB),
+      ...encodePatch(t.set),
+    );
+    return { applied: applied === 1, previous: previous === '' ? null : (previous as JobStatus) };
+  }
+
+  /** Flags a running job for cancel and tells every executor; the one running it aborts it. */
+  async requestCancel(id: string): Promise<boolean> {
+    const result = await this.transition(id, { from: ['running'], set: { cancelRequested: true } });
+    if (result.applied) await this.redis.publish(this.keys.cancelChannel(), id);
+    return result.applied;
+  }
+
+  async attempts(id: string): Promise<Attempt[]> {
+    const raw = await this.redis.lrange(this.keys.jobAttempts(id), 0, -1);
+    return raw.map((a) => JSON.parse(a) as Attempt);
+  }
+
+  /** Events after `afterId` (exclusive), oldest first. */
+  async eventsAfter(id: string, afterId: string | null, count = 100): Promise<StoredEvent[]> {
+    const start = afterId ? `(${afterId}` : '-';
+    const entries = await this.redis.xrange(this.keys.jobEvents(id), start, '+', 'COUNT', count);
+    return entries.map(([eventId, fields]) => ({ id: eventId, event: JSON.parse(fields[1] ?? '{}') as JobEvent }));
+  }
+
+  /** Newest first; the cursor is opaque to clients (score and id of the last item). */
+  async listForTenant(tenant: string, limit: number, cursor: Cursor | null, filter: ListFilter): Promise<ListPage> {
+    const indexKey = this.keys.tenantJobs(tenant);
+    const out: JobRecord[] = [];
+    let position = cursor;
+    let scanned = 0;
+    while (out.length < limit && scanned < LIST_SCAN_CAP) {
+      const batch = await this.indexPage(indexKey, position, Math.min(100, limit * 2 + 10));
+      if (batch.length === 0) return { records: out, nextCursor: null };
+      scanned += batch.length;
+      const records = await this.getMany(batch.map((b) => b.id));
+      const gone: string[] = [];
+      for (let i = 0; i < batch.length && out.length < limit; i++) {
+        const entry = batch[i]!;
+        position = entry;
+        const record = records[i];
+        if (!record) gone.push(entry.id);
+        else if (record.tenant === tenant && matches(record, filter)) out.push(record);
+      }
+      // Finished jobs expire on their own; their index entries are dropped as they are met.
+      if (gone.length) await this.redis.zrem(indexKey, ...gone);
+    }
+    return { records: out, nextCursor: position ? encodeCursor(position) : null };
+  }
+
+  private async indexPage(key: string, after: Cursor | null, count: number): Promise<Cursor[]> {
+    const max = after ? String(after.score) : '+inf';
+    const out: Cursor[] = [];
+    let offset = 0;
+    // Entries sharing the cursor's score are ordered by member; skip those already returned.
+    for (;;) {
+      const raw = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, count);
+      if (raw.length === 0) return out;
+      for (let i = 0; i < raw.length; i += 2) {
+        const entry = { id: raw[i]!, score: Number(raw[i + 1]) };
+        if (after && entry.score === after.score && entry.id >= after.id) continue;
+        out.push(entry);
+      }
+      if (out.length > 0 || raw.length < count * 2) return out;
+      offset += count;
+    }
+  }
+
+  async addDeadLetter(id: string, atMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.deadLetters(), atMs, id);
+  }
+
+  async removeDeadLetter(id: string): Promise<boolean> {
+    return (await this.redis.zrem(this.keys.deadLetters(), id)) === 1;
+  }
+
+  async deadLetterIds(offset: number, limit: number): Promise<{ ids: string[]; total: number }> {
+    const key = this.keys.deadLetters();
+    const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
+    return { ids, total };
+  }
+
+  async isDeadLetter(id: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.deadLetters(), id)) !== null;
+  }
+}
+
+export interface Cursor {
+  score: number;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(`${c.score}:${c.id}`).toString('base64url');
+}
+
+export function decodeCursor(raw: string): Cursor | null {
+  const text = Buffer.from(raw, 'base64url').toString('utf8');
+  const m = /^(\d{1,16}):(job_[A-Za-z0-9_-]{22})$/.exec(text);
+  return m ? { score: Number(m[1]), id: m[2]! } : null;
+}
+
+function matches(r: JobRecord, f: ListFilter): boolean {
+  if (f.status && r.status !== f.status) return false;
+  if (f.target && r.target !== f.target) return false;
+  if (f.correlationId && r.correlationId !== f.correlationId) return false;
+  if (f.metadata) {
+    for (const [k, v] of Object.entries(f.metadata)) if (r.metadata[k] !== v) return false;
+  }
+  return true;
+}
+
+function throwIfFailed(results: [Error | null, unknown][] | null): void {
+  if (!results) throw new Error('Redis transaction was aborted');
+  for (const [err] of results) if (err) throw err;
+}

@@ -1,0 +1,37 @@
+/**
+ * Every Redis key and channel the gateway and the workers use, in one place.
+ * A job's keys share the hash tag `{<id>}` so the Lua transition script may touch
+ * them together on Redis Cluster; each BullMQ queue lives in its own slot.
+ */
+export interface Keys {
+  readonly prefix: string;
+  job(id: string): string;
+  jobEvents(id: string): string;
+  jobAttempts(id: string): string;
+  tenantJobs(tenant: string): string;
+  deadLetters(): string;
+  workers(target: string): string;
+  /** Published with the job id whenever a job record changes. */
+  jobChannel(): string;
+  /** Published with the job id when a running job must be aborted. */
+  cancelChannel(): string;
+  /** BullMQ's prefix and queue name for a target. */
+  bullPrefix(): string;
+  queueName(target: string): string;
+}
+
+export function createKeys(prefix: string): Keys {
+  return Object.freeze({
+    prefix,
+    job: (id: string) => `${prefix}:job:{${id}}`,
+    jobEvents: (id: string) => `${prefix}:job:{${id}}:events`,
+    jobAttempts: (id: string) => `${prefix}:job:{${id}}:attempts`,
+    tenantJobs: (tenant: string) => `${prefix}:tenant:{${tenant}}:jobs`,
+    deadLetters: () => `${prefix}:dead-letters`,
+    workers: (target: string) => `${prefix}:workers:${target}`,
+    jobChannel: () => `${prefix}:job-changed`,
+    cancelChannel: () => `${prefix}:job-cancel`,
+    bullPrefix: () => `${prefix}:q`,
+    queueName: (target: string) => `{${target}}`,
+  });
+}

@@ -1,0 +1,65 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Connections by role. Producers (the gateway's request path) fail fast: no offline
+ * queue, a command timeout, so that a Redis outage answers 503 instead of hanging.
+ * Workers and subscribers wait out outages (`maxRetriesPerRequest: null`), as BullMQ
+ * requires for its blocking connections.
+ */
+export type RedisRole = 'producer' | 'worker' | 'subscriber';
+
+const COMMAND_TIMEOUT_MS = 2_000;
+
+export function redisOptions(role: RedisRole, name: string): RedisOptions {
+  const base: RedisOptions = {
+    connectionName: `async-gateway:${name}`,
+    // Keep the v5 wire protocol: BullMQ's scripts and our reply parsing expect RESP2 shapes.
+    protocol: 2,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+  };
+  if (role === 'producer') {
+    return {
+      ...base,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      enableAutoPipelining: true,
+    };
+  }
+  return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true };
+}
+
+export function createRedis(url: string, role: RedisRole, name: string): Redis {
+  return new Redis(url, redisOptions(role, name));
+}
+
+/** Resolves once the connection is ready, or rejects after `timeoutMs`. */
+export async function waitReady(redis: Redis, timeoutMs = 5_000): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}
+
+/** Quit politely, or cut the socket when Redis is already gone. Never throws. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  try {
+    if (redis.status === 'end') return;
+    if (redis.status === 'ready') await redis.quit();
+    else redis.disconnect();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,39 @@
+import express, { type Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from '../config/schema.js';
+import { ApiError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { AdminService } from '../jobs/admin-service.js';
+import type { JobService } from '../jobs/job-service.js';
+import { requestContext } from './middleware/request-context.js';
+import { errorHandler } from './problem.js';
+import { adminRouter } from './routes/admin.js';
+import { healthRouter } from './routes/health.js';
+import { jobsRouter } from './routes/jobs.js';
+import { transparentRouter } from './routes/transparent.js';
+
+export interface AppDeps {
+  config: GatewayConfig;
+  jobs: JobService;
+  admin: AdminService;
+  /** The producer connection, for readiness and to tell an outage from a bug. */
+  redis: Redis;
+  logger: Logger;
+}
+
+/** Wires the gateway's HTTP API. Never listens: src/server.ts and the tests do that. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.server.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(healthRouter(deps.redis));
+  app.use(requestContext(deps.logger));
+  app.use(jobsRouter(deps.config, deps.jobs));
+  app.use(transparentRouter(deps.config, deps.jobs));
+  app.use(adminRouter(deps.config, deps.admin));
+  app.use((req, _res, next) => next(new ApiError('route_not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(() => deps.redis.status === 'ready'));
+  return app;
+}

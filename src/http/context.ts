@@ -1,0 +1,21 @@
+import type { Request } from 'express';
+import type { Logger } from '../core/logger.js';
+
+/** What the middleware chain learns about a request, for the routes to use. */
+export interface RequestContext {
+  requestId: string;
+  /** Carried with the job to the worker, the upstream and the logs. */
+  correlationId: string;
+  tenant: string;
+  log: Logger;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    ctx: RequestContext;
+  }
+}
+
+export function ctx(req: Request): RequestContext {
+  return req.ctx;
+}

@@ -1,0 +1,62 @@
+import type { Request, Response } from 'express';
+import { isTerminal } from '../core/job-schema.js';
+import type { JobRecord } from '../core/job-record.js';
+import type { JobService } from '../jobs/job-service.js';
+import { toDocument } from './job-view.js';
+import { clientGone } from './respond-job.js';
+
+const HEARTBEAT_MS = 15_000;
+const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+
+/**
+ * Server-sent events for one job: every stored event after `Last-Event-ID`, then
+ * live ones until the terminal status, whose event also carries the finished
+ * document. Event ids are the job's Redis stream ids, so a client that
+ * reconnects with Last-Event-ID resumes exactly where it stopped.
+ */
+export async function streamJobEvents(
+  req: Request,
+  res: Response,
+  service: JobService,
+  initial: JobRecord,
+  baseUrl: string,
+): Promise<void> {
+  const store = service.eventsSource();
+  const lastHeader = req.get('last-event-id');
+  let last = lastHeader && STREAM_ID.test(lastHeader) ? lastHeader : null;
+  const gone = clientGone(res);
+  res.status(200).set({
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    'X-Accel-Buffering': 'no',
+  });
+  res.flushHeaders();
+  res.write('retry: 2000\n\n');
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  try {
+    for (;;) {
+      const events = await store.eventsAfter(initial.id, last);
+      for (const { id, event } of events) {
+        last = id;
+        const terminal = event.type === 'status' && event.status !== undefined && isTerminal(event.status);
+        const data = terminal ? { ...event, job: toDocument(await service.get(initial.tenant, initial.id), baseUrl) } : event;
+        res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...data, at: new Date(event.at).toISOString() })}\n\n`);
+        if (terminal) return;
+      }
+      if (events.length > 0) continue;
+      const record = await service.get(initial.tenant, initial.id);
+      if (isTerminal(record.status)) {
+        // The stream was trimmed or expired; the record still tells the end.
+        const doc = toDocument(record, baseUrl);
+        res.write(`event: status\ndata: ${JSON.stringify({ type: 'status', status: record.status, at: doc.finishedAt, job: doc })}\n\n`);
+        return;
+      }
+      if (gone.aborted) return;
+      await service.nextChange(initial.id, HEARTBEAT_MS, gone);
+      if (gone.aborted) return;
+    }
+  } finally {
+    clearInterval(heartbeat);
+    res.end();
+  }
+}

@@ -1,0 +1,35 @@
+import type { JobDocument } from '../core/job-schema.js';
+import type { JobRecord } from '../core/job-record.js';
+
+/** Results larger than this are left out of the document; `links.result` serves them. */
+export const INLINE_RESULT_BYTES = 16_384;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public job document for a stored record; `baseUrl` makes the links absolute. */
+export function toDocument(r: JobRecord, baseUrl: string): JobDocument {
+  const self = `${baseUrl}/v1/jobs/${r.id}`;
+  const doc: JobDocument = {
+    id: r.id,
+    target: r.target,
+    status: r.status,
+    createdAt: iso(r.createdAtMs)!,
+    runAt: iso(r.runAtMs),
+    startedAt: iso(r.startedAtMs),
+    finishedAt: iso(r.finishedAtMs),
+    attempts: r.attempts,
+    maxAttempts: r.maxAttempts,
+    priority: r.priority,
+    progress: (r.progress ?? null) as JobDocument['progress'],
+    error: r.error,
+    deadLettered: r.deadLettered,
+    cancelRequested: r.cancelRequested,
+    correlationId: r.correlationId,
+    metadata: r.metadata,
+    links: { self, result: `${self}/result`, events: `${self}/events`, cancel: `${self}/cancel` },
+  };
+  if (r.status === 'succeeded' && r.resultJson !== null && r.resultJson.length <= INLINE_RESULT_BYTES) {
+    doc.result = JSON.parse(r.resultJson) as JobDocument['result'];
+  }
+  return doc;
+}

@@ -1,0 +1,51 @@
+import type { Request, Response } from 'express';
+import type { ServerSettings } from '../config/schema.js';
+import { isTerminal } from '../core/job-schema.js';
+import type { JobRecord } from '../core/job-record.js';
+import type { JobService } from '../jobs/job-service.js';
+import { baseUrl } from './base-url.js';
+import { toDocument } from './job-view.js';
+import { parsePrefer } from './prefer.js';
+
+/** An AbortSignal that fires when the client goes away before we answer. */
+export function clientGone(res: Response): AbortSignal {
+  const ac = new AbortController();
+  res.on('close', () => {
+    if (!res.writableEnded) ac.abort();
+  });
+  return ac.signal;
+}
+
+/**
+ * The answer to an accepted submission: 202 with the job's URL, or, when the
+ * client asked `Prefer: wait=N` and the job ended in time, 200 with the finished
+ * document. `Preference-Applied` says which preferences shaped the answer.
+ */
+export async function respondToSubmit(
+  req: Request,
+  res: Response,
+  service: JobService,
+  settings: ServerSettings,
+  accepted: JobRecord,
+): Promise<void> {
+  const prefs = parsePrefer(req.headers.prefer);
+  let record = accepted;
+  const applied: string[] = [];
+  if (prefs.respondAsync) applied.push('respond-async');
+  if (prefs.waitSeconds !== undefined && prefs.waitSeconds > 0) {
+    const waitSeconds = Math.min(prefs.waitSeconds, settings.maxWaitSeconds);
+    record = await service.waitForEnd(accepted.tenant, accepted.id, waitSeconds, clientGone(res));
+    applied.push(`wait=${waitSeconds}`);
+  }
+  const doc = toDocument(record, baseUrl(req, settings.publicUrl));
+  res.setHeader('Vary', 'Prefer');
+  if (applied.length) res.setHeader('Preference-Applied', applied.join(', '));
+  res.setHeader('Location', doc.links.self);
+  if (isTerminal(record.status)) {
+    res.status(200).json(doc);
+    return;
+  }
+  res.setHeader('Operation-Location', doc.links.self);
+  res.setHeader('Retry-After', String(settings.pollAfterSeconds));
+  res.status(202).json(doc);
+}

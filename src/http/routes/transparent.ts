@@ -1,0 +1,76 @@
+import express, { Router, type RequestHandler } from 'express';
+import type { GatewayConfig } from '../../config/schema.js';
+import { ApiError } from '../../core/errors.js';
+import type { CapturedRequest } from '../../core/job-record.js';
+import type { JobService } from '../../jobs/job-service.js';
+import { respondToSubmit } from '../respond-job.js';
+
+const PREFIX = '/v1/async/';
+
+/**
+ * Transparent mode: `ANY /v1/async/{target}/{path…}` captures the request itself
+ * (method, path suffix, query, allowed headers, raw body) and answers 202; the
+ * worker replays it to the http target, and `GET …/result` replays the answer.
+ */
+export function transparentRouter(config: GatewayConfig, service: JobService): Router {
+  const router = Router();
+  const rawParsers = new Map<string, RequestHandler>();
+
+  router.all(['/v1/async/:target', '/v1/async/:target/*path'], (req, res, next) => {
+    const target = config.targets.get(String(req.params.target));
+    if (!target) return next(new ApiError('target_not_found', `no target named "${String(req.params.target)}"`));
+    if (target.kind !== 'http') return next(new ApiError('wrong_target_kind', `target "${target.name}" runs in-code handlers; use POST /v1/jobs`));
+    let parse = rawParsers.get(target.name);
+    if (!parse) {
+      parse = express.raw({ type: () => true, limit: target.maxBodyBytes });
+      rawParsers.set(target.name, parse);
+    }
+    parse(req, res, next);
+  });
+
+  router.all(['/v1/async/:target', '/v1/async/:target/*path'], async (req, res) => {
+    const target = config.targets.get(String(req.params.target))!;
+    if (target.kind !== 'http') throw new ApiError('wrong_target_kind');
+    const request = capture(req, target.name, target.forwardHeaders);
+    const record = await service.submit({
+      tenant: req.ctx.tenant,
+      correlationId: req.ctx.correlationId,
+      target: target.name,
+      payload: { kind: 'request', request },
+    });
+    await respondToSubmit(req, res, service, config.server, record);
+  });
+
+  return router;
+}
+
+function capture(req: express.Request, targetName: string, allowed: readonly string[]): CapturedRequest {
+  const raw = req.originalUrl;
+  const q = raw.indexOf('?');
+  const pathPart = q === -1 ? raw : raw.slice(0, q);
+  const suffix = pathPart.slice(PREFIX.length + encodeURIComponent(targetName).length);
+  const decodedSegments = suffix.split('/').map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw new ApiError('invalid_parameter', 'the path is not valid percent-encoding');
+    }
+  });
+  if (decodedSegments.some((s) => s === '..' || s === '.' || s.includes('/') || s.includes('\\'))) {
+    throw new ApiError('invalid_parameter', 'the path may not contain dot segments or encoded slashes');
+  }
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name of allowed) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+    else if (Array.isArray(value)) headers[name] = value.join(', ');
+  }
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  return {
+    method: req.method,
+    path: suffix,
+    query: q === -1 ? '' : raw.slice(q + 1),
+    headers: { ...headers },
+    bodyBase64: body.toString('base64'),
+  };
+}

@@ -1,0 +1,129 @@
+import type { GatewayConfig, Target } from '../config/schema.js';
+import { ApiError } from '../core/errors.js';
+import type { JobQueues, QueueCounts } from '../core/job-queues.js';
+import type { Attempt, JobRecord } from '../core/job-record.js';
+import type { JobStore } from '../core/job-store.js';
+import type { Logger } from '../core/logger.js';
+
+export interface TargetView {
+  name: string;
+  kind: Target['kind'];
+  counts: QueueCounts;
+  policy: { attempts: number; timeoutMs: number; concurrency: number; maxQueueAgeMs: number; priority: Target['priority'] };
+}
+
+export interface DeadLetter {
+  record: JobRecord;
+  attempts: Attempt[];
+}
+
+/** Operator actions: targets (pause, resume, depths) and dead letters (list, inspect, replay, purge). */
+export class AdminService {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly store: JobStore,
+    private readonly queues: JobQueues,
+    private readonly logger: Logger,
+  ) {}
+
+  private target(name: string): Target {
+    const t = this.config.targets.get(name);
+    if (!t) throw new ApiError('target_not_found', `no target named "${name}"`);
+    return t;
+  }
+
+  async targets(): Promise<TargetView[]> {
+    return Promise.all([...this.config.targets.values()].map((t) => this.targetView(t.name)));
+  }
+
+  async targetView(name: string): Promise<TargetView> {
+    const t = this.target(name);
+    return {
+      name: t.name,
+      kind: t.kind,
+      counts: await this.queues.counts(t.name),
+      policy: { attempts: t.attempts, timeoutMs: t.timeoutMs, concurrency: t.concurrency, maxQueueAgeMs: t.maxQueueAgeMs, priority: t.priority },
+    };
+  }
+
+  async setPaused(name: string, paused: boolean): Promise<TargetView> {
+    this.target(name);
+    if (paused) await this.queues.pause(name);
+    else await this.queues.resume(name);
+    this.logger.warn({ event: paused ? 'target.paused' : 'target.resumed', target: name }, `target ${paused ? 'paused' : 'resumed'}`);
+    return this.targetView(name);
+  }
+
+  async listDeadLetters(offset: number, limit: number, targetName?: string): Promise<{ items: JobRecord[]; total: number }> {
+    const { ids, total } = await this.store.deadLetterIds(offset, limit);
+    const records = (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null);
+    return { items: targetName ? records.filter((r) => r.target === targetName) : records, total };
+  }
+
+  async deadLetter(id: string): Promise<DeadLetter> {
+    const record = await this.store.get(id);
+    if (!record || !record.deadLettered || !(await this.store.isDeadLetter(id))) {
+      throw new ApiError('dead_letter_not_found', `no dead letter ${id}`);
+    }
+    return { record, attempts: await this.store.attempts(id) };
+  }
+
+  /** Puts a dead letter back in its queue with a fresh set of attempts; its id and history stay. */
+  async replay(id: string): Promise<JobRecord> {
+    const { record } = await this.deadLetter(id);
+    const target = this.target(record.target);
+    const now = Date.now();
+    const reset = await this.store.transition(id, {
+      from: ['failed'],
+      set: { status: 'queued', attempts: 0, error: null, finishedAtMs: null, deadLettered: false, runAtMs: null },
+      event: { type: 'status', status: 'queued', attempt: 0, at: now },
+    });
+    if (!reset.applied) throw new ApiError('dead_letter_not_found', `job ${id} is no longer a dead letter`);
+    await this.store.removeDeadLetter(id);
+    try {
+      await this.queues.enqueue(target, { id, priority: record.priority, delayMs: 0 });
+    } catch (err) {
+      // Put it back as it was, so the dead letter is not lost with the failed enqueue.
+      await this.store.transition(id, { from: ['queued'], set: { status: 'failed', error: record.error, finishedAtMs: record.finishedAtMs, deadLettered: true }, expire: 'persist' });
+      await this.store.addDeadLetter(id, now);
+      throw err;
+    }
+    this.logger.info({ event: 'dead_letter.replayed', jobId: id, target: record.target, correlationId: record.correlationId }, 'dead letter replayed');
+    return (await this.store.get(id))!;
+  }
+
+  async purge(id: string): Promise<void> {
+    const { record } = await this.deadLetter(id);
+    await this.store.delete(record);
+    this.logger.info({ event: 'dead_letter.purged', jobId: id, target: record.target, correlationId: record.correlationId }, 'dead letter purged');
+  }
+
+  /** Applies `action` to the given ids, or to every dead letter (of one target) when ids is absent. */
+  async bulk(action: 'replay' | 'purge', ids: string[] | undefined, targetName?: string): Promise<{ done: string[]; notFound: string[] }> {
+    if (targetName) this.target(targetName);
+    const chosen = ids ?? (await this.allDeadLetterIds(targetName));
+    const done: string[] = [];
+    const notFound: string[] = [];
+    for (const id of chosen) {
+      try {
+        if (action === 'replay') await this.replay(id);
+        else await this.purge(id);
+        done.push(id);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'dead_letter_not_found') notFound.push(id);
+        else throw err;
+      }
+    }
+    return { done, notFound };
+  }
+
+  private async allDeadLetterIds(targetName?: string): Promise<string[]> {
+    const out: string[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const { ids } = await this.store.deadLetterIds(offset, 500);
+      if (!targetName) out.push(...ids);
+      else for (const r of await this.store.getMany(ids)) if (r?.target === targetName) out.push(r.id);
+      if (ids.length < 500) return out;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import type { GatewayConfig, Target } from '../config/schema.js';
+import { ApiError } from '../core/errors.js';
+import { newJobId } from '../core/ids.js';
+import type { JobQueues } from '../core/job-queues.js';
+import type { CapturedRequest, JobPayload, JobRecord } from '../core/job-record.js';
+import { isTerminal, type JobStatus } from '../core/job-schema.js';
+import type { JobStore, ListFilter, ListPage } from '../core/job-store.js';
+import { decodeCursor } from '../core/job-store.js';
+import type { JobWatcher } from '../core/job-watcher.js';
+import type { Logger } from '../core/logger.js';
+import { handlers } from '../../workers/handlers/index.js';
+import { zodToFieldErrors } from './field-errors.js';
+
+export interface SubmitCommand {
+  tenant: string;
+  correlationId: string;
+  target: string;
+  payload: JobPayload;
+  priority?: number;
+  delayMs?: number;
+  runAt?: string;
+  ttlMs?: number;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * The gateway's job operations, in terms of jobs rather than Redis keys:
+ * admission, reads scoped to a tenant, waiting, cancel.
+ */
+export class JobService {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly store: JobStore,
+    private readonly queues: JobQueues,
+    private readonly watcher: JobWatcher,
+    private readonly logger: Logger,
+  ) {}
+
+  target(name: string): Target | undefined {
+    return this.config.targets.get(name);
+  }
+
+  /** Validates against the target's policy, stores the job and enqueues it; resolves only once both are in Redis. */
+  async submit(cmd: SubmitCommand): Promise<JobRecord> {
+    const target = this.target(cmd.target);
+    if (!target) {
+      throw new ApiError('unknown_target', `no target named "${cmd.target}"`, {
+        errors: [{ path: '/target', message: `known targets: ${[...this.config.targets.keys()].join(', ')}` }],
+      });
+    }
+    this.checkPayload(target, cmd.payload);
+    const now = Date.now();
+    const priority = cmd.priority ?? target.priority.default;
+    if (priority < target.priority.min || priority > target.priority.max) {
+      throw new ApiError('validation_failed', 'priority is outside the target\'s range', {
+        errors: [{ path: '/priority', message: `must be between ${target.priority.min} and ${target.priority.max}` }],
+      });
+    }
+    const dueAt = cmd.runAt !== undefined ? Math.max(now, Date.parse(cmd.runAt)) : now + (cmd.delayMs ?? 0);
+    if (dueAt - now > target.maxDelayMs) {
+      throw new ApiError('validation_failed', 'the job would start too far in the future', {
+        errors: [{ path: cmd.runAt !== undefined ? '/runAt' : '/delay', message: `at most ${target.maxDelayMs} ms ahead` }],
+      });
+    }
+    const maxWaitMs = Math.min(cmd.ttlMs ?? Number.POSITIVE_INFINITY, target.maxQueueAgeMs);
+    const record: JobRecord = {
+      id: newJobId(),
+      tenant: cmd.tenant,
+      target: target.name,
+      status: 'queued',
+      createdAtMs: now,
+      runAtMs: dueAt > now ? dueAt : null,
+      expiresAtMs: dueAt + maxWaitMs,
+      startedAtMs: null,
+      finishedAtMs: null,
+      attempts: 0,
+      maxAttempts: target.attempts,
+      priority,
+      progress: null,
+      resultJson: null,
+      error: null,
+      deadLettered: false,
+      cancelRequested: false,
+      correlationId: cmd.correlationId,
+      metadata: cmd.metadata ?? {},
+      payload: cmd.payload,
+    };
+    // Issued in one tick, so auto-pipelining sends both in one round trip.
+    const [stored, queued] = await Promise.allSettled([
+      this.store.create(record),
+      this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now }),
+    ]);
+    if (stored.status === 'rejected' || queued.status === 'rejected') {
+      // Never answer 202 for a job that is not wholly stored; undo what got through.
+      await this.store.delete(record).catch(() => undefined);
+      if (queued.status === 'fulfilled') await this.queues.removeWaiting(target.name, record.id).catch(() => undefined);
+      throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
+    }
+    this.logger.info(
+      { event: 'job.accepted', jobId: record.id, target: target.name, tenant: cmd.tenant, correlationId: cmd.correlationId },
+      'job accepted',
+    );
+    return record;
+  }
+
+  private checkPayload(target: Target, payload: JobPayload): void {
+    if (payload.kind === 'request') {
+      if (target.kind !== 'http') throw new ApiError('wrong_target_kind', `target "${target.name}" is not an http target`);
+      if (Buffer.byteLength(payload.request.bodyBase64, 'base64') > target.maxBodyBytes) {
+        throw new ApiError('payload_too_large', `body exceeds ${target.maxBodyBytes} bytes for target "${target.name}"`);
+      }
+      return;
+    }
+    if (payload.input !== undefined && Buffer.byteLength(JSON.stringify(payload.input)) > target.maxBodyBytes) {
+      throw new ApiError('payload_too_large', `input exceeds ${target.maxBodyBytes} bytes for target "${target.name}"`);
+    }
+    if (target.kind === 'handler') {
+      const parsed = handlers.get(target.handler)!.input.safeParse(payload.input);
+      if (!parsed.success) {
+        throw new ApiError('validation_failed', `input does not fit target "${target.name}"`, {
+          errors: zodToFieldErrors(parsed.error.issues, '/input'),
+        });
+      }
+    }
+  }
+
+  /** The tenant's job, or job_not_found: another tenant's job is indistinguishable from a missing one. */
+  async get(tenant: string, id: string): Promise<JobRecord> {
+    const record = await this.store.get(id);
+    if (!record || record.tenant !== tenant) throw new ApiError('job_not_found', `no job ${id}`);
+    return record;
+  }
+
+  /** Re-reads the job until it is terminal or `seconds` pass (or the client goes away). */
+  async waitForEnd(tenant: string, id: string, seconds: number, signal?: AbortSignal): Promise<JobRecord> {
+    const deadline = Date.now() + Math.min(seconds, this.config.server.maxWaitSeconds) * 1_000;
+    let record = await this.get(tenant, id);
+    while (!isTerminal(record.status) && Date.now() < deadline && !signal?.aborted) {
+      await this.watcher.nextChange(id, deadline - Date.now(), signal);
+      record = await this.get(tenant, id);
+    }
+    return record;
+  }
+
+  /**
+   * Queued: canceled at once. Running: the cancel is flagged and published, every
+   * executor aborts the job if it runs it; resolves with the record as it stands
+   * after a short wait for the worker to confirm.
+   */
+  async cancel(tenant: string, id: string): Promise<JobRecord> {
+    const record = await this.get(tenant, id);
+    if (isTerminal(record.status)) {
+      throw new ApiError('job_already_finished', `job ${id} has already ${record.status}`);
+    }
+    const target = this.target(record.target);
+    const now = Date.now();
+    if (record.status === 'queued') {
+      const done = await this.store.transition(id, {
+        from: ['queued'],
+        set: { status: 'canceled', finishedAtMs: now, runAtMs: null },
+        event: { type: 'status', status: 'canceled', at: now },
+        expire: target?.retentionMs ?? 86_400_000,
+      });
+      if (done.applied) {
+        await this.queues.removeWaiting(record.target, id).catch(() => undefined);
+        this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
+        return this.get(tenant, id);
+      }
+      if (done.previous !== 'running') return this.get(tenant, id);
+    }
+    await this.store.requestCancel(id);
+    this.logger.info({ event: 'job.cancel_requested', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'cancel requested for running job');
+    return this.waitForEnd(tenant, id, CANCEL_CONFIRM_SECONDS);
+  }
+
+  /** Read access to a job's event stream, for SSE. */
+  eventsSource(): Pick<JobStore, 'eventsAfter'> {
+    return this.store;
+  }
+
+  nextChange(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.watcher.nextChange(id, timeoutMs, signal);
+  }
+
+  async list(tenant: string, limit: number, cursor: string | undefined, filter: ListFilter): Promise<ListPage> {
+    const position = cursor === undefined ? null : decodeCursor(cursor);
+    if (cursor !== undefined && !position) throw new ApiError('invalid_parameter', 'cursor is not one this API issued');
+    return this.store.listForTenant(tenant, limit, position, filter);
+  }
+}
+
+/** How long a cancel of a running job waits for the worker to confirm before answering 202. */
+const CANCEL_CONFIRM_SECONDS = 2;
+
+export type { JobStatus };

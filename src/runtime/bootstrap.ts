@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Express } from 'express';
+import { handlerNames } from '../../workers/handlers/index.js';
+import { loadEnv, type Env } from '../config/env.js';
+import { ConfigError, loadConfigFile } from '../config/load-config.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { judgeEvictionPolicy } from '../core/eviction-policy.js';
+import type { Logger } from '../core/logger.js';
+import { closeRedis, createRedis, waitReady } from '../core/redis.js';
+
+export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
+
+export interface Settings {
+  env: Readonly<Env>;
+  config: GatewayConfig;
+  configPath: string;
+}
+
+/** Environment and config file, validated together; exits the process with every problem listed. */
+export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Settings {
+  try {
+    const env = loadEnv(processEnv);
+    const configPath = env.GATEWAY_CONFIG ?? DEMO_CONFIG_PATH;
+    return { env, config: loadConfigFile(configPath, handlerNames), configPath };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`async-gateway: ${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}
+
+/** Fails when Redis is unreachable or configured to evict jobs; warns on a risky policy. */
+export async function checkRedis(url: string, logger: Logger): Promise<void> {
+  const probe = createRedis(url, 'worker', 'startup-check');
+  probe.on('error', () => undefined);
+  try {
+    await waitReady(probe, 5_000);
+    let policy: string | null = null;
+    try {
+      const reply = (await probe.config('GET', 'maxmemory-policy')) as string[];
+      policy = reply[1] ?? null;
+    } catch {
+      policy = null;
+    }
+    const verdict = judgeEvictionPolicy(policy);
+    if (!verdict.ok && verdict.fatal) throw new Error(verdict.reason);
+    if (!verdict.ok) logger.warn({ event: 'redis.policy', policy }, verdict.reason);
+  } finally {
+    await closeRedis(probe);
+  }
+}
+
+/** Runs `shutdown` once on the first SIGTERM/SIGINT; later signals only log. Exits when it resolves. */
+export function onShutdownSignals(logger: Logger, shutdown: (signal: string) => Promise<void>): void {
+  let started = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (started) {
+      logger.warn({ signal }, 'shutdown already in progress');
+      return;
+    }
+    started = true;
+    logger.info({ event: 'shutdown.started', signal }, 'shutting down');
+    shutdown(signal).then(
+      () => {
+        logger.info({ event: 'shutdown.complete' }, 'shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
+
+export function listen(app: Express, port: number): Promise<Server> {
+  const server = createServer(app);
+  // Long-polls and event streams are held open; keep-alive sockets close promptly on shutdown.
+  server.keepAliveTimeout = 5_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve(server));
+  });
+}
+
+/** Stops accepting, lets in-flight requests finish for `graceMs`, then cuts what remains. */
+export async function closeServer(server: Server, graceMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  await closed;
+  clearTimeout(timer);
+}

@@ -1,0 +1,53 @@
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from '../config/schema.js';
+import { JobQueues } from '../core/job-queues.js';
+import { JobStore } from '../core/job-store.js';
+import { JobWatcher } from '../core/job-watcher.js';
+import { createKeys, type Keys } from '../core/keys.js';
+import type { Logger } from '../core/logger.js';
+import { closeRedis, createRedis } from '../core/redis.js';
+import { createApp } from '../http/app.js';
+import { AdminService } from '../jobs/admin-service.js';
+import { JobService } from '../jobs/job-service.js';
+import { indexHorizonMs } from './index-horizon.js';
+
+export interface GatewayRuntime {
+  app: Express;
+  keys: Keys;
+  store: JobStore;
+  redis: Redis;
+  /** Idempotent: closes queues and connections. */
+  close(): Promise<void>;
+}
+
+/** Builds everything the gateway needs on its own connections. Does not listen. */
+export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger }): Promise<GatewayRuntime> {
+  const { config, redisUrl, logger } = opts;
+  const keys = createKeys(config.server.keyPrefix);
+  const redis = createRedis(redisUrl, 'producer', 'gateway');
+  const subscriber = createRedis(redisUrl, 'subscriber', 'gateway-sub');
+  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  subscriber.on('error', (err) => logger.debug({ err: err.message }, 'redis subscriber error'));
+  const store = new JobStore(redis, keys, indexHorizonMs(config));
+  const queues = new JobQueues(redis, keys, config.targets);
+  const watcher = new JobWatcher(subscriber, keys.jobChannel());
+  await watcher.start();
+  const jobs = new JobService(config, store, queues, watcher, logger);
+  const admin = new AdminService(config, store, queues, logger);
+  const app = createApp({ config, jobs, admin, redis, logger });
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    keys,
+    store,
+    redis,
+    close() {
+      closing ??= (async () => {
+        await queues.close();
+        await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig, Target } from '../../src/config/schema.js';
+import type { QueuedJobData } from '../../src/core/job-queues.js';
+import type { JobStore } from '../../src/core/job-store.js';
+import type { Keys } from '../../src/core/keys.js';
+import type { Logger } from '../../src/core/logger.js';
+import { ABORT } from './attempt-failure.js';
+import { createProcessor, RetryLaterError } from './process-job.js';
+
+export interface ExecutorDeps {
+  config: GatewayConfig;
+  keys: Keys;
+  store: JobStore;
+  /** BullMQ worker connection (maxRetriesPerRequest: null); workers duplicate it for blocking reads. */
+  connection: Redis;
+  /** Dedicated connection for the cancel channel. */
+  subscriber: Redis;
+  logger: Logger;
+  /** Targets to serve; all of them when empty. */
+  targets?: readonly string[];
+}
+
+/**
+ * Consumes the queue of each served target. Cancel requests arrive on a pub/sub
+ * channel, so a job is aborted wherever it runs; close() drains: running jobs
+ * get `shutdownTimeoutMs` to finish, then are handed back to the queue.
+ */
+export class Executor {
+  private readonly workers = new Map<string, Worker<QueuedJobData>>();
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  get servedTargets(): string[] {
+    return [...this.workers.keys()];
+  }
+
+  async start(): Promise<void> {
+    const { config, logger } = this.deps;
+    const names = this.deps.targets?.length ? this.deps.targets : [...config.targets.keys()];
+    for (const name of names) {
+      const target = config.targets.get(name);
+      if (!target) throw new Error(`executor asked to serve unknown target "${name}"`);
+      this.workers.set(name, this.createWorker(target));
+    }
+    await this.subscribeToCancels();
+    await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
+    logger.info({ event: 'executor.started', targets: this.servedTargets }, 'executor started');
+  }
+
+  private createWorker(target: Target): Worker<QueuedJobData> {
+    const { keys, logger, store, connection } = this.deps;
+    const log = logger.child({ target: target.name });
+    const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, { store, logger }), {
+      connection,
+      prefix: keys.bullPrefix(),
+      concurrency: target.concurrency,
+      lockDuration: target.lockDurationMs,
+      stalledInterval: target.stalledIntervalMs,
+      // Our processor counts lost attempts itself and dead-letters past maxAttempts;
+      // BullMQ must not fail a stalled job behind the job store's back first.
+      maxStalledCount: target.attempts + 1,
+      ...(target.rateLimit && { limiter: { max: target.rateLimit.max, duration: target.rateLimit.durationMs } }),
+      settings: {
+        backoffStrategy: (_attemptsMade: number, _type?: string, err?: Error) =>
+          err instanceof RetryLaterError ? err.delayMs : target.backoff.initialDelayMs,
+      },
+    });
+    worker.on('error', (err) => log.error({ err }, 'worker error'));
+    worker.on('lockRenewalFailed', (ids: string[]) => {
+      for (const id of ids) worker.cancelJob(id, ABORT.lockLost);
+    });
+    worker.on('stalled', (id: string) => log.warn({ event: 'job.stalled', jobId: id }, 'stalled job moved back to wait'));
+    return worker;
+  }
+
+  private async subscribeToCancels(): Promise<void> {
+    const { subscriber, keys, logger } = this.deps;
+    const channel = keys.cancelChannel();
+    subscriber.on('message', (ch: string, id: string) => {
+      if (ch !== channel) return;
+      for (const w of this.workers.values()) {
+        if (w.cancelJob(id, ABORT.cancel)) logger.info({ event: 'job.cancel_signalled', jobId: id }, 'abort signalled');
+      }
+    });
+    await subscriber.subscribe(channel);
+  }
+
+  /** Idempotent. Waits up to `timeoutMs` for running jobs, then hands the rest back. */
+  close(timeoutMs = 25_000): Promise<void> {
+    if (!this.closing) this.closing = this.doClose(timeoutMs);
+    return this.closing;
+  }
+
+  private async doClose(timeoutMs: number): Promise<void> {
+    const { logger, subscriber } = this.deps;
+    const workers = [...this.workers.values()];
+    const graceful = Promise.allSettled(workers.map((w) => w.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      graceful.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      logger.warn({ event: 'executor.drain_timeout' }, 'jobs still running at shutdown; handing them back');
+      for (const w of workers) w.cancelAllJobs(ABORT.shutdown);
+      await graceful;
+    }
+    try {
+      await subscriber.unsubscribe();
+    } catch {
+      // The connection may already be gone; nothing to release then.
+    }
+    logger.info({ event: 'executor.stopped' }, 'executor stopped');
+  }
+}
