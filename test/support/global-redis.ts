@@ -1,0 +1,30 @@
+import type { TestProject } from 'vitest/node';
+import { hasRedisServerBinary, startRedisServer, type RedisServer } from './redis-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+let server: RedisServer | undefined;
+
+/**
+ * One private redis-server for the run (the machine's shared Redis stays
+ * untouched); each test isolates itself with a unique key prefix. Without the
+ * binary, falls back to REDIS_URL.
+ */
+export async function setup(project: TestProject): Promise<void> {
+  if (hasRedisServerBinary()) {
+    server = await startRedisServer();
+    project.provide('redisUrl', server.url);
+    return;
+  }
+  const url = process.env.REDIS_URL;
+  if (!url) throw new Error('tests need redis-server on PATH or REDIS_URL');
+  project.provide('redisUrl', url);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.destroy();
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { inject } from 'vitest';
+import { Redis } from 'ioredis';
+import supertest from 'supertest';
+import { buildConfig } from '../../src/config/load-config.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import { createLogger, type Logger } from '../../src/core/logger.js';
+import { createGatewayRuntime, type GatewayRuntime } from '../../src/runtime/gateway-runtime.js';
+import { startExecutorRuntime, type ExecutorRuntime } from '../../src/runtime/executor-runtime.js';
+import { handlerNames } from '../../workers/handlers/index.js';
+
+/** Log lines captured as objects, as pino wrote them. */
+export class LogSink extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    cb();
+  }
+}
+
+export const uniquePrefix = () => `t${randomBytes(5).toString('hex')}`;
+
+/** Fast defaults for tests: short backoff and locks, so retries and crash recovery take little time. */
+export const FAST_DEFAULTS = {
+  attempts: 3,
+  timeoutMs: 10_000,
+  concurrency: 5,
+  backoff: { initialDelayMs: 20, multiplier: 2, maxDelayMs: 200, jitter: 0 },
+  lockDurationMs: 2_000,
+  stalledIntervalMs: 1_000,
+};
+
+export function testConfig(doc: { targets: Record<string, unknown>; defaults?: Record<string, unknown>; server?: Record<string, unknown> }): GatewayConfig {
+  return buildConfig(
+    {
+      server: { keyPrefix: uniquePrefix(), ...doc.server },
+      defaults: { ...FAST_DEFAULTS, ...doc.defaults },
+      targets: doc.targets,
+    },
+    handlerNames,
+    'test config',
+  );
+}
+
+export const DEMO_TARGETS = {
+  echo: { kind: 'handler', handler: 'echo' },
+  flaky: { kind: 'handler', handler: 'flaky', attempts: 5 },
+  fail: { kind: 'handler', handler: 'fail', attempts: 1 },
+};
+
+export interface TestStack {
+  config: GatewayConfig;
+  gateway: GatewayRuntime;
+  executor: ExecutorRuntime | null;
+  request: ReturnType<typeof supertest>;
+  logs: LogSink;
+  logger: Logger;
+  redisUrl: string;
+  /** A plain connection on the test's Redis, for assertions on what is stored. */
+  redis: Redis;
+  startExecutor(targets?: string[]): Promise<ExecutorRuntime>;
+  close(): Promise<void>;
+}
+
+export async function startStack(
+  opts: { config?: GatewayConfig; executor?: boolean; redisUrl?: string } = {},
+): Promise<TestStack> {
+  const redisUrl = opts.redisUrl ?? inject('redisUrl');
+  const config = opts.config ?? testConfig({ targets: DEMO_TARGETS });
+  const logs = new LogSink();
+  const logger = createLogger({ level: 'debug', name: 'test' }, logs);
+  const gateway = await createGatewayRuntime({ config, redisUrl, logger });
+  const executors: ExecutorRuntime[] = [];
+  const startExecutor = async (targets?: string[]) => {
+    const ex = await startExecutorRuntime({ config, redisUrl, logger, ...(targets && { targets }) });
+    executors.push(ex);
+    return ex;
+  };
+  const executor = opts.executor === false ? null : await startExecutor();
+  const redis = new Redis(redisUrl);
+  return {
+    config,
+    gateway,
+    executor,
+    request: supertest(gateway.app),
+    logs,
+    logger,
+    redisUrl,
+    redis,
+    startExecutor,
+    async close() {
+      await Promise.allSettled(executors.map((e) => e.close(1_000)));
+      await gateway.close();
+      // Leave nothing behind on the shared test Redis.
+      const keys = await redis.keys(`${config.server.keyPrefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

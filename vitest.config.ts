@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-redis.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Two cores: spawned-process suites are heavy, so files run two at a time.
+    maxWorkers: 2,
+    coverage: {
+      provider: 'v8',
+      include: ['src/**', 'workers/**'],
+      reporter: ['text-summary'],
+    },
+  },
+});
