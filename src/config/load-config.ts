@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigFileSchema, type GatewayConfig, type Target } from './schema.js';
 
 /** Raised when the config file is missing, unreadable or invalid; `problems` lists every bad field by path. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { Keys } from './keys.js';
 import type { JobStatus } from './job-schema.js';
 import {
@@ -51,7 +51,7 @@ declare module 'ioredis' {
       events: string,
       attempts: string,
       ...args: string[]
-    ): import('ioredis').Result<TransitionReply, Context>;
+    ): Result<TransitionReply, Context>;
   }
 }
 

@@ -2,7 +2,7 @@ import type { GatewayConfig, Target } from '../config/schema.js';
 import { ApiError } from '../core/errors.js';
 import { newJobId } from '../core/ids.js';
 import type { JobQueues } from '../core/job-queues.js';
-import type { CapturedRequest, JobPayload, JobRecord } from '../core/job-record.js';
+import type { JobPayload, JobRecord } from '../core/job-record.js';
 import { isTerminal, type JobStatus } from '../core/job-schema.js';
 import type { JobStore, ListFilter, ListPage } from '../core/job-store.js';
 import { decodeCursor } from '../core/job-store.js';

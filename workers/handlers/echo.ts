@@ -7,7 +7,7 @@ const STEPS = 4;
 /** Returns `{echo: input}` after `input.delayMs`, reporting progress at each quarter. */
 export const echo = defineHandler({
   name: 'echo',
-  input: z.looseObject({ delayMs: z.number().int().min(0).max(3_600_000).optional() }),
+  input: z.looseObject({ delayMs: z.number().int().min(0).max(3_600_000).optional() }).prefault({}),
   async run(input, ctx) {
     const delayMs = input.delayMs ?? 0;
     if (delayMs > 0) {

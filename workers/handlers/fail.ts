@@ -5,7 +5,7 @@ import { PermanentError } from './permanent-error.js';
 /** Fails permanently with `input.message`: no retry will help. */
 export const fail = defineHandler({
   name: 'fail',
-  input: z.looseObject({ message: z.string().max(1_000).default('failed on purpose') }),
+  input: z.looseObject({ message: z.string().max(1_000).default('failed on purpose') }).prefault({}),
   async run(input) {
     throw new PermanentError(input.message, { code: 'handler_failed' });
   },
