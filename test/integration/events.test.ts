@@ -1,0 +1,86 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type TestStack } from '../support/test-stack.js';
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data: Record<string, unknown>;
+}
+
+/** Reads a whole event stream (until the server ends it) as parsed events. */
+function readEvents(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; events: SseEvent[] }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        const events: SseEvent[] = [];
+        for (const block of text.split('\n\n')) {
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => l && !l.startsWith(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+          ) as Record<string, string>;
+          if (fields.data) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) as Record<string, unknown> });
+        }
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), events });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('GET /v1/jobs/{id}/events', () => {
+  let stack: TestStack;
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    stack = await startStack();
+    server = stack.gateway.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await stack.close();
+  });
+
+  it('streams each status change and progress, then the terminal event with the document, then ends', async () => {
+    const { body } = await stack.request.post('/v1/jobs').send({ target: 'echo', input: { delayMs: 400 } });
+    const { status, type, events } = await readEvents(port, `/v1/jobs/${body.id}/events`);
+    expect(status).toBe(200);
+    expect(type).toContain('text/event-stream');
+    const statuses = events.filter((e) => e.event === 'status').map((e) => e.data.status);
+    expect(statuses).toEqual(['queued', 'running', 'succeeded']);
+    const progress = events.filter((e) => e.event === 'progress').map((e) => e.data.progress);
+    expect(progress).toEqual([25, 50, 75, 100]);
+    const last = events.at(-1)!;
+    expect(last.data.job).toMatchObject({ id: body.id, status: 'succeeded', result: { echo: { delayMs: 400 } } });
+    expect(events.every((e) => /^\d+-\d+$/.test(e.id ?? ''))).toBe(true);
+  });
+
+  it('resumes after Last-Event-ID without repeating earlier events', async () => {
+    const { body } = await stack.request.post('/v1/jobs').set('Prefer', 'wait=10').send({ target: 'echo', input: { delayMs: 200 } });
+    expect(body.status).toBe('succeeded');
+    const all = (await readEvents(port, `/v1/jobs/${body.id}/events`)).events;
+    const resumed = (await readEvents(port, `/v1/jobs/${body.id}/events`, { 'Last-Event-ID': all[2]!.id! })).events;
+    expect(resumed.map((e) => e.id)).toEqual(all.slice(3).map((e) => e.id));
+  });
+
+  it('reports retries as status changes back to queued with the error and the delay', async () => {
+    const { body } = await stack.request.post('/v1/jobs').send({ target: 'flaky', input: { failTimes: 1 } });
+    const { events } = await readEvents(port, `/v1/jobs/${body.id}/events`);
+    const statuses = events.filter((e) => e.event === 'status').map((e) => e.data.status);
+    expect(statuses).toEqual(['queued', 'running', 'queued', 'running', 'succeeded']);
+    const retry = events.filter((e) => e.event === 'status')[2]!;
+    expect(retry.data).toMatchObject({ error: { code: 'flaky_failure', retryable: true } });
+    expect(typeof retry.data.retryDelayMs).toBe('number');
+  });
+});
