@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { eventually, startStack, type TestStack } from '../support/test-stack.js';
+
+describe('when Redis fails during admission', () => {
+  it('undoes a half-stored job and never answers 202', async () => {
+    const stack = await startStack({ executor: false });
+    try {
+      // A key of the wrong type makes BullMQ's add script fail inside real Redis,
+      // while the job record's own write succeeds: the gateway must undo the record.
+      const prefix = stack.config.server.keyPrefix;
+      await stack.redis.set(`${prefix}:q:{echo}:meta`, 'not-a-hash');
+      const res = await stack.request.post('/v1/jobs').send({ target: 'echo' });
+      expect(res.status).toBe(500);
+      expect(res.body.code).toBe('internal_error');
+      expect(JSON.stringify(res.body)).not.toMatch(/WRONGTYPE|meta|stack/i);
+      const keys = await stack.redis.keys(`${prefix}:*`);
+      expect(keys.filter((k) => k.includes(':job:'))).toEqual([]);
+      expect(await stack.redis.zcard(`${prefix}:tenant:{public}:jobs`)).toBe(0);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('when Redis is down', () => {
+  let redis: RedisServer;
+  let stack: TestStack;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    stack = await startStack({ redisUrl: redis.url, executor: false });
+  });
+  afterAll(async () => {
+    await redis.start().catch(() => undefined);
+    await stack.close();
+    await redis.destroy();
+  });
+
+  it('answers 503 with Retry-After instead of hanging or accepting, and recovers when Redis returns', async () => {
+    const before = await stack.request.post('/v1/jobs').send({ target: 'echo' });
+    expect(before.status).toBe(202);
+    await redis.stop();
+    await eventually(() => stack.gateway.redis.status !== 'ready');
+
+    const submit = await stack.request.post('/v1/jobs').send({ target: 'echo' });
+    expect(submit.status).toBe(503);
+    expect(submit.body.code).toBe('redis_unavailable');
+    expect(submit.headers['retry-after']).toBe('1');
+    const read = await stack.request.get(`/v1/jobs/${before.body.id}`);
+    expect(read.status).toBe(503);
+    expect((await stack.request.get('/readyz')).status).toBe(503);
+
+    await redis.start();
+    await eventually(async () => (await stack.request.get('/readyz')).status === 200);
+    const after = await stack.request.post('/v1/jobs').send({ target: 'echo' });
+    expect(after.status).toBe(202);
+  });
+});
