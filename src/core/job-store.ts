@@ -29,9 +29,10 @@ const TRANSITION_LUA = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0, ''} end
 if ARGV[1] ~= '*' and not string.find(ARGV[1], ',' .. status .. ',', 1, true) then return {0, status} end
-if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
+-- Appends first: Redis does not roll a script back, so the status changes only after they succeeded.
 if ARGV[4] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[4]) end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[6]) end
+if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
 local ttl = tonumber(ARGV[5])
 if ttl > 0 then
   for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end

@@ -5,6 +5,7 @@ import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Keys } from '../../src/core/keys.js';
 import type { Logger } from '../../src/core/logger.js';
+import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { ABORT } from './attempt-failure.js';
 import { createProcessor, RetryLaterError } from './process-job.js';
 
@@ -63,16 +64,38 @@ export class Executor {
       maxStalledCount: target.attempts + 1,
       ...(target.rateLimit && { limiter: { max: target.rateLimit.max, duration: target.rateLimit.durationMs } }),
       settings: {
-        backoffStrategy: (_attemptsMade: number, _type?: string, err?: Error) =>
-          err instanceof RetryLaterError ? err.delayMs : target.backoff.initialDelayMs,
+        // The processor decides the delay (and Retry-After); anything else thrown is an
+        // unexpected failure of ours (a Redis blip mid-attempt), retried on the target's backoff.
+        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
+          err instanceof RetryLaterError ? err.delayMs : backoffDelayMs(target.backoff, attemptsMade),
       },
     });
     worker.on('error', (err) => log.error({ err }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      // BullMQ gave up on a job the processor did not finish (it threw unexpectedly on
+      // its last BullMQ attempt): make sure the job store does not show it running forever.
+      if (job?.finishedOn) void this.reconcileAbandoned(target, job.data.id, err).catch((e: unknown) => log.error({ err: e }, 'reconcile failed'));
+    });
     worker.on('lockRenewalFailed', (ids: string[]) => {
       for (const id of ids) worker.cancelJob(id, ABORT.lockLost);
     });
     worker.on('stalled', (id: string) => log.warn({ event: 'job.stalled', jobId: id }, 'stalled job moved back to wait'));
     return worker;
+  }
+
+  private async reconcileAbandoned(target: Target, id: string, err: Error): Promise<void> {
+    const { store, logger } = this.deps;
+    const now = Date.now();
+    const error = { code: 'internal_error', message: `the executor could not finish the job: ${err.message}`, retryable: true };
+    const result = await store.transition(id, {
+      from: ['queued', 'running'],
+      set: { status: 'failed', finishedAtMs: now, runAtMs: null, error, deadLettered: true },
+      // No event: whatever broke the processor may break an append too; SSE falls back to the record.
+      expire: 'persist',
+    });
+    if (!result.applied) return;
+    await store.addDeadLetter(id, now);
+    logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');
   }
 
   private async subscribeToCancels(): Promise<void> {
