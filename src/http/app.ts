@@ -28,8 +28,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.config.server.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(healthRouter(deps.redis));
   app.use(requestContext(deps.logger));
+  app.use(healthRouter(deps.redis));
   app.use(jobsRouter(deps.config, deps.jobs));
   app.use(transparentRouter(deps.config, deps.jobs));
   app.use(adminRouter(deps.config, deps.admin));
