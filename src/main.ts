@@ -31,4 +31,4 @@ onShutdownSignals(logger, async () => {
   await executor.close(env.SHUTDOWN_TIMEOUT_MS);
   await gateway.close();
   await localRedis?.stop();
-});
+}, env.SHUTDOWN_TIMEOUT_MS * 2 + 10_000);

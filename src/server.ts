@@ -18,4 +18,4 @@ logger.warn('no API keys configured: the gateway is running OPEN; any caller may
 onShutdownSignals(logger, async () => {
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
   await runtime.close();
-});
+}, env.SHUTDOWN_TIMEOUT_MS + 10_000);

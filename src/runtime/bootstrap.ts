@@ -53,8 +53,12 @@ export async function checkRedis(url: string, logger: Logger): Promise<void> {
   }
 }
 
-/** Runs `shutdown` once on the first SIGTERM/SIGINT; later signals only log. Exits when it resolves. */
-export function onShutdownSignals(logger: Logger, shutdown: (signal: string) => Promise<void>): void {
+/**
+ * Runs `shutdown` once on the first SIGTERM/SIGINT; later signals only log. Exits when it
+ * resolves, or with code 1 after `hardDeadlineMs` when it hangs (say, Redis is gone and a
+ * close waits for it forever).
+ */
+export function onShutdownSignals(logger: Logger, shutdown: (signal: string) => Promise<void>, hardDeadlineMs = 60_000): void {
   let started = false;
   const handle = (signal: NodeJS.Signals) => {
     if (started) {
@@ -63,6 +67,10 @@ export function onShutdownSignals(logger: Logger, shutdown: (signal: string) => 
     }
     started = true;
     logger.info({ event: 'shutdown.started', signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error({ event: 'shutdown.timeout', hardDeadlineMs }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, hardDeadlineMs).unref();
     shutdown(signal).then(
       () => {
         logger.info({ event: 'shutdown.complete' }, 'shutdown complete');

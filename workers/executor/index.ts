@@ -17,4 +17,4 @@ const chosen = (values.targets ?? env.EXECUTOR_TARGETS)
 await checkRedis(env.REDIS_URL, logger);
 const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen });
 logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets }, 'executor ready');
-onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS));
+onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS), env.SHUTDOWN_TIMEOUT_MS + 10_000);
