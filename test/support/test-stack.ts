@@ -31,16 +31,23 @@ export const FAST_DEFAULTS = {
   stalledIntervalMs: 1_000,
 };
 
-export function testConfig(doc: { targets: Record<string, unknown>; defaults?: Record<string, unknown>; server?: Record<string, unknown> }): GatewayConfig {
-  return buildConfig(
-    {
-      server: { keyPrefix: uniquePrefix(), ...doc.server },
-      defaults: { ...FAST_DEFAULTS, ...doc.defaults },
-      targets: doc.targets,
-    },
-    handlerNames,
-    'test config',
-  );
+export interface ConfigDoc {
+  targets: Record<string, unknown>;
+  defaults?: Record<string, unknown>;
+  server?: Record<string, unknown>;
+}
+
+/** A config file document with a unique key prefix and fast defaults (for spawned processes). */
+export function testConfigDoc(doc: ConfigDoc): Required<ConfigDoc> {
+  return {
+    server: { keyPrefix: uniquePrefix(), ...doc.server },
+    defaults: { ...FAST_DEFAULTS, ...doc.defaults },
+    targets: doc.targets,
+  };
+}
+
+export function testConfig(doc: ConfigDoc): GatewayConfig {
+  return buildConfig(testConfigDoc(doc), handlerNames, 'test config');
 }
 
 export const DEMO_TARGETS = {
