@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger } from './core/logger.js';
 import { redactUrl } from './core/logger.js';
-import { checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
+import { checkRedisOrExit, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { createGatewayRuntime } from './runtime/gateway-runtime.js';
 
 /** Gateway deployment: the HTTP API only. Workers run as their own processes. */
 const { env, config, configPath } = loadSettings();
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'gateway' });
-await checkRedis(env.REDIS_URL, logger);
+await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
 const server = await listen(runtime.app, env.PORT);
 logger.info(

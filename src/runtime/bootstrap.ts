@@ -6,7 +6,7 @@ import { loadEnv, type Env } from '../config/env.js';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { judgeEvictionPolicy } from '../core/eviction-policy.js';
-import type { Logger } from '../core/logger.js';
+import { redactUrl, type Logger } from '../core/logger.js';
 import { closeRedis, createRedis, waitReady } from '../core/redis.js';
 
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
@@ -50,6 +50,16 @@ export async function checkRedis(url: string, logger: Logger): Promise<void> {
     if (!verdict.ok) logger.warn({ event: 'redis.policy', policy }, verdict.reason);
   } finally {
     await closeRedis(probe);
+  }
+}
+
+/** checkRedis for entry points: a clear one-line reason on stderr and exit code 1 instead of a stack trace. */
+export async function checkRedisOrExit(url: string, logger: Logger): Promise<void> {
+  try {
+    await checkRedis(url, logger);
+  } catch (err) {
+    process.stderr.write(`async-gateway: cannot use Redis at ${redactUrl(url)}: ${(err as Error).message}\n`);
+    process.exit(1);
   }
 }
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger, redactUrl } from '../../src/core/logger.js';
-import { checkRedis, loadSettings, onShutdownSignals } from '../../src/runtime/bootstrap.js';
+import { checkRedisOrExit, loadSettings, onShutdownSignals } from '../../src/runtime/bootstrap.js';
 import { startExecutorRuntime } from '../../src/runtime/executor-runtime.js';
 
 /**
@@ -14,7 +14,7 @@ const chosen = (values.targets ?? env.EXECUTOR_TARGETS)
   .split(',')
   .map((t) => t.trim())
   .filter(Boolean);
-await checkRedis(env.REDIS_URL, logger);
+await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen });
 logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets }, 'executor ready');
 onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS), env.SHUTDOWN_TIMEOUT_MS + 10_000);
