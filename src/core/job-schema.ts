@@ -21,7 +21,7 @@ export const MetadataSchema = z
 export const SubmitRequestSchema = z
   .strictObject({
     target: z.string().min(1).max(63),
-    input: z.json().optional().meta({ description: 'Passed to the target: the handler input, or the JSON body of an http target.' }),
+    input: z.unknown().optional().meta({ description: 'Passed to the target: the handler input, or the JSON body of an http target.' }),
     priority: z.number().int().min(0).max(1_000).optional().meta({
       description: "Higher runs first; must lie within the target's configured range.",
     }),
@@ -76,8 +76,8 @@ export const JobDocumentSchema = z.object({
   attempts: z.number().int().min(0),
   maxAttempts: z.number().int().min(1),
   priority: z.number().int(),
-  progress: z.union([z.number(), z.record(z.string(), z.json())]).nullable(),
-  result: z.json().optional().meta({ description: 'Present when succeeded and small; otherwise read links.result.' }),
+  progress: z.union([z.number(), z.record(z.string(), z.unknown())]).nullable(),
+  result: z.unknown().optional().meta({ description: 'Present when succeeded and small; otherwise read links.result.' }),
   error: JobErrorSchema.nullable(),
   deadLettered: z.boolean(),
   cancelRequested: z.boolean(),
