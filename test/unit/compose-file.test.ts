@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { buildConfig } from '../../src/config/load-config.js';
+import { handlerNames } from '../../workers/handlers/index.js';
+
+/** `docker compose` (v2 plugin) where installed, else Debian's `docker-compose`; null when neither is. */
+function composeCommand(): string[] | null {
+  if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0) return ['docker', 'compose'];
+  if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0) return ['docker-compose'];
+  return null;
+}
+
+interface ComposeFile {
+  services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+}
+
+describe('docker-compose.yml', () => {
+  const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as ComposeFile;
+  const cmd = composeCommand();
+
+  it.skipIf(!cmd)('is accepted by `compose config`', () => {
+    const [bin, ...args] = cmd!;
+    const r = spawnSync(bin!, [...args, 'config', '-q'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('runs Redis with AOF and noeviction', () => {
+    const redis = compose.services.redis!.command!.join(' ');
+    expect(redis).toContain('--maxmemory-policy noeviction');
+    expect(redis).toContain('--appendonly yes');
+  });
+
+  it('runs the gateway, an executor and the demo upstream from the built image', () => {
+    expect(compose.services.gateway?.command).toEqual(['node', 'dist/src/server.js']);
+    expect(compose.services.executor?.command).toEqual(['node', 'dist/workers/executor/index.js']);
+    expect(compose.services.upstream?.command).toEqual(['node', 'dist/demo/upstream.js']);
+  });
+
+  it('points at a config file that is valid', () => {
+    expect(() => buildConfig(parse(readFileSync('config/compose.yaml', 'utf8')), handlerNames)).not.toThrow();
+    expect(() => buildConfig(parse(readFileSync('config/demo.yaml', 'utf8')), handlerNames)).not.toThrow();
+  });
+});
