@@ -50,6 +50,10 @@ export function errorHandler(storeReady: () => boolean): ErrorRequestHandler {
     const detail = code === 'payload_too_large' ? 'request body exceeds the size limit' : code === 'malformed_json' ? 'request body is not valid JSON' : 'unsupported body encoding';
     return sendProblem(res, new ApiError(code, detail), req.originalUrl);
   }
+  if (err instanceof URIError) {
+    // Express could not percent-decode a path parameter.
+    return sendProblem(res, new ApiError('invalid_parameter', 'the path is not valid percent-encoding'), req.originalUrl);
+  }
   if (!storeReady() || isRedisTimeout(err)) {
     req.ctx?.log.warn({ err }, 'Redis unavailable');
     return sendProblem(res, new ApiError('redis_unavailable', 'the job store is unreachable; retry later', { retryAfterSeconds: 1 }), req.originalUrl);
