@@ -12,6 +12,9 @@ export default defineConfig({
       provider: 'v8',
       include: ['src/**', 'workers/**'],
       reporter: ['text-summary'],
+      // The floor only goes up: raise it when coverage rises. Entry points run as child
+      // processes in test/e2e and are not counted here.
+      thresholds: { statements: 80, branches: 76, functions: 80, lines: 82 },
     },
   },
 });
