@@ -21,6 +21,7 @@ const GENERATED: Record<string, z.ZodType> = {
   JobDocument: S.JobDocumentSchema,
   JobList: S.JobListSchema,
   Problem: S.ProblemSchema,
+  Delivery: S.DeliverySchema,
 };
 
 export const GENERATED_NAMES = Object.keys(GENERATED);

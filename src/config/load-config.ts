@@ -41,7 +41,7 @@ function parseText(text: string, fileName: string): unknown {
 export function buildConfig(doc: unknown, handlerNames: readonly string[], source = 'config'): GatewayConfig {
   const parsed = ConfigFileSchema.safeParse(doc);
   if (!parsed.success) throw new ConfigError(`${source} is invalid`, formatIssues(parsed.error.issues));
-  const { server, defaults, targets: fileTargets } = parsed.data;
+  const { server, defaults, webhooks, targets: fileTargets } = parsed.data;
   const problems: string[] = [];
   const targets = new Map<string, Target>();
   for (const [name, raw] of Object.entries(fileTargets)) {
@@ -54,7 +54,7 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     targets.set(name, deepFreeze(merged));
   }
   if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
-  return Object.freeze({ server: Object.freeze(server), targets });
+  return Object.freeze({ server: Object.freeze(server), webhooks: deepFreeze(webhooks), targets });
 }
 
 export function loadConfigFile(path: string, handlerNames: readonly string[]): GatewayConfig {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { isValidAllowlistEntry } from '../webhooks/address-policy.js';
+import { DEFAULT_SCHEDULE_MS } from '../webhooks/delivery-schedule.js';
+import { secretKey } from '../webhooks/signature.js';
 
 /**
  * The config file's shape: targets and their policies. Validated once at start-up
@@ -38,6 +41,9 @@ export const RateLimitSchema = z
   })
   .strict();
 
+/** Webhook retry schedule: the delay before each delivery attempt, the first included. */
+const ScheduleSchema = z.array(z.number().int().min(0).max(7 * 86_400_000)).min(1).max(50);
+
 /** Policy fields every target has; `defaults` in the file supplies any left out. */
 const policyShape = {
   attempts: z.number().int().min(1).max(100),
@@ -56,6 +62,8 @@ const policyShape = {
   lockDurationMs: z.number().int().min(500),
   stalledIntervalMs: z.number().int().min(500),
   maxDelayMs: z.number().int().min(0),
+  /** Overrides webhooks.scheduleMs for this target's callbacks. */
+  webhookScheduleMs: ScheduleSchema,
 };
 
 export const PolicyDefaultsSchema = z
@@ -73,6 +81,7 @@ export const PolicyDefaultsSchema = z
     lockDurationMs: policyShape.lockDurationMs.default(30_000),
     stalledIntervalMs: policyShape.stalledIntervalMs.default(30_000),
     maxDelayMs: policyShape.maxDelayMs.default(7 * 86_400_000), // one week
+    webhookScheduleMs: policyShape.webhookScheduleMs.optional(),
   })
   .strict();
 
@@ -119,10 +128,43 @@ export const ServerSettingsSchema = z
   })
   .strict();
 
+export const WebhookSettingsSchema = z
+  .object({
+    /** Signing secrets (`whsec_…`); every delivery carries one signature per secret, for rotation. */
+    secrets: z
+      .array(
+        z.string().refine(
+          (s) => {
+            try {
+              secretKey(s);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+          { message: 'a secret is whsec_ followed by at least 24 base64-encoded random bytes' },
+        ),
+      )
+      .default([]),
+    /** Delay before each delivery attempt, the first included (Standard Webhooks' by default). */
+    scheduleMs: ScheduleSchema.default([...DEFAULT_SCHEDULE_MS]),
+    jitter: z.number().min(0).max(1).default(0.2),
+    /** Per-attempt limit: connect, send, and read the answer. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    /** Receivers' answers are read to this size at most, then dropped. */
+    maxResponseBytes: z.number().int().min(0).max(1_048_576).default(65_536),
+    /** CIDRs, addresses or host names callbacks may reach despite the SSRF guard. */
+    allowlist: z.array(z.string().refine(isValidAllowlistEntry, { message: 'not a CIDR, an IP address or a host name' })).default([]),
+    /** Deliveries one notifier process makes at once. */
+    concurrency: z.number().int().min(1).max(1_000).default(20),
+  })
+  .strict();
+
 export const ConfigFileSchema = z
   .object({
     server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
     defaults: PolicyDefaultsSchema.default(PolicyDefaultsSchema.parse({})),
+    webhooks: WebhookSettingsSchema.default(WebhookSettingsSchema.parse({})),
     targets: z
       .record(z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -'), TargetSchema)
       .refine((t) => Object.keys(t).length > 0, { message: 'at least one target is required' }),
@@ -133,6 +175,7 @@ export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 export type Policy = z.infer<typeof PolicyDefaultsSchema>;
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 export type BackoffPolicy = z.infer<typeof BackoffSchema>;
+export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
 
 type HttpTargetFile = z.infer<typeof HttpTargetSchema>;
 
@@ -149,5 +192,6 @@ export type Target = HttpTarget | HandlerTarget;
 
 export interface GatewayConfig {
   server: ServerSettings;
+  webhooks: WebhookSettings;
   targets: ReadonlyMap<string, Target>;
 }

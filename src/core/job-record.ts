@@ -1,4 +1,4 @@
-import type { Attempt, JobError, JobStatus } from './job-schema.js';
+import type { Attempt, CallbackState, JobError, JobStatus, WebhookEvent } from './job-schema.js';
 
 /**
  * What the gateway stores per job: the job document's state plus what the worker
@@ -17,6 +17,11 @@ export interface CapturedRequest {
 }
 
 export type JobPayload = { kind: 'input'; input?: unknown } | { kind: 'request'; request: CapturedRequest };
+
+export interface CallbackSpec {
+  url: string;
+  events: WebhookEvent[];
+}
 
 export interface JobRecord {
   id: string;
@@ -41,6 +46,8 @@ export interface JobRecord {
   correlationId: string;
   metadata: Record<string, string>;
   payload: JobPayload;
+  callback: CallbackSpec | null;
+  callbackState: CallbackState | null;
 }
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
@@ -73,6 +80,8 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
     correlationId: r.correlationId,
     metadata: JSON.stringify(r.metadata),
     payload: JSON.stringify(r.payload),
+    callback: r.callback ? JSON.stringify(r.callback) : '',
+    callbackState: r.callbackState ?? '',
   };
 }
 
@@ -100,6 +109,8 @@ export function decodeRecord(h: Record<string, string>): JobRecord | null {
     correlationId: h.correlationId ?? '',
     metadata: json<Record<string, string>>(h.metadata, {}),
     payload: json<JobPayload>(h.payload, { kind: 'input' }),
+    callback: json<CallbackSpec | null>(h.callback, null),
+    callbackState: h.callbackState ? (h.callbackState as CallbackState) : null,
   };
 }
 
@@ -115,6 +126,7 @@ export interface RecordPatch {
   deadLettered?: boolean;
   cancelRequested?: boolean;
   runAtMs?: number | null;
+  callbackState?: CallbackState;
 }
 
 export function encodePatch(p: RecordPatch): string[] {
@@ -130,6 +142,7 @@ export function encodePatch(p: RecordPatch): string[] {
   if (p.deadLettered !== undefined) put('deadLettered', p.deadLettered ? '1' : '0');
   if (p.cancelRequested !== undefined) put('cancelRequested', p.cancelRequested ? '1' : '0');
   if (p.runAtMs !== undefined) put('runAt', p.runAtMs === null ? '' : String(p.runAtMs));
+  if (p.callbackState !== undefined) put('callbackState', p.callbackState);
   return out;
 }
 

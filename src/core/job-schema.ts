@@ -18,6 +18,21 @@ export const MetadataSchema = z
   .refine((m) => Object.keys(m).length <= 16, { message: 'at most 16 metadata entries' })
   .meta({ description: 'Free-form labels, searchable with `GET /v1/jobs?metadata.K=V`.' });
 
+export const WEBHOOK_EVENTS = ['job.succeeded', 'job.failed', 'job.canceled'] as const;
+export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS);
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+
+export const CallbackRequestSchema = z
+  .strictObject({
+    url: z.string().min(1).max(2_048).meta({ description: 'http(s) URL to receive the signed webhook; checked against the SSRF guard.' }),
+    events: z.array(WebhookEventSchema).min(1).max(3).optional().meta({ description: 'Events to deliver; all three by default.' }),
+  })
+  .meta({ description: 'Where to push the outcome when the job ends.' });
+
+export const CALLBACK_STATES = ['pending', 'delivered', 'failed', 'skipped'] as const;
+export const CallbackStateSchema = z.enum(CALLBACK_STATES);
+export type CallbackState = z.infer<typeof CallbackStateSchema>;
+
 export const SubmitRequestSchema = z
   .strictObject({
     target: z.string().min(1).max(63),
@@ -31,6 +46,7 @@ export const SubmitRequestSchema = z
       description: 'Milliseconds the job may wait once due before it ends failed with code expired.',
     }),
     metadata: MetadataSchema.optional(),
+    callback: CallbackRequestSchema.optional(),
   })
   .refine((b) => b.delay === undefined || b.runAt === undefined, {
     message: 'give delay or runAt, not both',
@@ -83,9 +99,25 @@ export const JobDocumentSchema = z.object({
   cancelRequested: z.boolean(),
   correlationId: z.string(),
   metadata: z.record(z.string(), z.string()),
+  callback: z
+    .object({ url: z.string(), events: z.array(WebhookEventSchema), state: CallbackStateSchema })
+    .nullable()
+    .meta({ description: 'pending until the job ends; then delivered, failed (retries exhausted, or 410), or skipped (event not subscribed).' }),
   links: z.object({ self: z.string(), result: z.string(), events: z.string(), cancel: z.string() }),
 });
 export type JobDocument = z.infer<typeof JobDocumentSchema>;
+
+export const DeliverySchema = z.object({
+  webhookId: z.string(),
+  event: WebhookEventSchema,
+  attempt: z.number().int().min(1),
+  at: iso,
+  durationMs: z.number().int().min(0),
+  statusCode: z.number().int().nullable(),
+  error: z.string().nullable(),
+  outcome: z.enum(['delivered', 'retrying', 'failed']),
+});
+export type Delivery = z.infer<typeof DeliverySchema>;
 
 export const JobListSchema = z.object({
   items: z.array(JobDocumentSchema),

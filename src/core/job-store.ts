@@ -1,6 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import type { Keys } from './keys.js';
-import type { JobStatus } from './job-schema.js';
+import type { Delivery, JobStatus } from './job-schema.js';
 import {
   decodeRecord,
   encodePatch,
@@ -125,9 +125,10 @@ export class JobStore {
     const { keys } = this;
     await this.redis
       .pipeline()
-      .del(keys.job(record.id), keys.jobEvents(record.id), keys.jobAttempts(record.id))
+      .del(keys.job(record.id), keys.jobEvents(record.id), keys.jobAttempts(record.id), keys.jobDeliveries(record.id))
       .zrem(keys.tenantJobs(record.tenant), record.id)
       .zrem(keys.deadLetters(), record.id)
+      .zrem(keys.webhookDeadLetters(), record.id)
       .exec()
       .then(throwIfFailed);
   }
@@ -172,6 +173,38 @@ export class JobStore {
     const result = await this.transition(id, { from: ['running'], set: { cancelRequested: true } });
     if (result.applied) await this.redis.publish(this.keys.cancelChannel(), id);
     return result.applied;
+  }
+
+  /** Appends one webhook delivery attempt; the list expires with the job. */
+  async addDelivery(id: string, delivery: Delivery, ttlMs: number | 'persist'): Promise<void> {
+    const key = this.keys.jobDeliveries(id);
+    const pipe = this.redis.pipeline().rpush(key, JSON.stringify(delivery));
+    if (ttlMs === 'persist') pipe.persist(key);
+    else pipe.pexpire(key, ttlMs);
+    await pipe.exec().then(throwIfFailed);
+  }
+
+  async deliveries(id: string): Promise<Delivery[]> {
+    const raw = await this.redis.lrange(this.keys.jobDeliveries(id), 0, -1);
+    return raw.map((d) => JSON.parse(d) as Delivery);
+  }
+
+  async addWebhookDeadLetter(id: string, atMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.webhookDeadLetters(), atMs, id);
+  }
+
+  async removeWebhookDeadLetter(id: string): Promise<boolean> {
+    return (await this.redis.zrem(this.keys.webhookDeadLetters(), id)) === 1;
+  }
+
+  async isWebhookDeadLetter(id: string): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.webhookDeadLetters(), id)) !== null;
+  }
+
+  async webhookDeadLetterIds(offset: number, limit: number): Promise<{ ids: string[]; total: number }> {
+    const key = this.keys.webhookDeadLetters();
+    const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
+    return { ids, total };
   }
 
   async attempts(id: string): Promise<Attempt[]> {

@@ -8,6 +8,10 @@ export interface Keys {
   job(id: string): string;
   jobEvents(id: string): string;
   jobAttempts(id: string): string;
+  jobDeliveries(id: string): string;
+  webhookDeadLetters(): string;
+  /** BullMQ queue name of the notifier. */
+  webhookQueueName(): string;
   tenantJobs(tenant: string): string;
   deadLetters(): string;
   workers(target: string): string;
@@ -26,6 +30,9 @@ export function createKeys(prefix: string): Keys {
     job: (id: string) => `${prefix}:job:{${id}}`,
     jobEvents: (id: string) => `${prefix}:job:{${id}}:events`,
     jobAttempts: (id: string) => `${prefix}:job:{${id}}:attempts`,
+    jobDeliveries: (id: string) => `${prefix}:job:{${id}}:deliveries`,
+    webhookDeadLetters: () => `${prefix}:webhook-dead-letters`,
+    webhookQueueName: () => '{webhooks}',
     tenantJobs: (tenant: string) => `${prefix}:tenant:{${tenant}}:jobs`,
     deadLetters: () => `${prefix}:dead-letters`,
     workers: (target: string) => `${prefix}:workers:${target}`,

@@ -26,6 +26,7 @@ export function toDocument(r: JobRecord, baseUrl: string): JobDocument {
     cancelRequested: r.cancelRequested,
     correlationId: r.correlationId,
     metadata: r.metadata,
+    callback: r.callback ? { url: r.callback.url, events: r.callback.events, state: r.callbackState ?? 'pending' } : null,
     links: { self, result: `${self}/result`, events: `${self}/events`, cancel: `${self}/cancel` },
   };
   if (r.status === 'succeeded' && r.resultJson !== null && r.resultJson.length <= INLINE_RESULT_BYTES) {

@@ -4,6 +4,7 @@ import type { JobQueues, QueueCounts } from '../core/job-queues.js';
 import type { Attempt, JobRecord } from '../core/job-record.js';
 import type { JobStore } from '../core/job-store.js';
 import type { Logger } from '../core/logger.js';
+import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 
 export interface TargetView {
   name: string;
@@ -24,6 +25,7 @@ export class AdminService {
     private readonly store: JobStore,
     private readonly queues: JobQueues,
     private readonly logger: Logger,
+    private readonly trigger: CallbackTrigger | null = null,
   ) {}
 
   private target(name: string): Target {
@@ -96,6 +98,34 @@ export class AdminService {
     const { record } = await this.deadLetter(id);
     await this.store.delete(record);
     this.logger.info({ event: 'dead_letter.purged', jobId: id, target: record.target, correlationId: record.correlationId }, 'dead letter purged');
+  }
+
+  async listWebhookDeadLetters(offset: number, limit: number): Promise<{ items: JobRecord[]; total: number }> {
+    const { ids, total } = await this.store.webhookDeadLetterIds(offset, limit);
+    return { items: (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null), total };
+  }
+
+  private async webhookDeadLetter(id: string): Promise<JobRecord> {
+    const record = await this.store.get(id);
+    if (!record?.callback || record.finishedAtMs === null || !(await this.store.isWebhookDeadLetter(id))) {
+      throw new ApiError('dead_letter_not_found', `no webhook dead letter for job ${id}`);
+    }
+    return record;
+  }
+
+  /** Sends a dead-lettered webhook again, as the same message (same webhook-id), on a fresh schedule. */
+  async redeliver(id: string): Promise<JobRecord> {
+    const record = await this.webhookDeadLetter(id);
+    if (!this.trigger) throw new Error('no webhook queue configured');
+    await this.store.removeWebhookDeadLetter(id);
+    await this.trigger.jobEnded(record, record.status as 'succeeded' | 'failed' | 'canceled', record.finishedAtMs!);
+    this.logger.info({ event: 'webhook.redelivered', jobId: id, correlationId: record.correlationId }, 'webhook redelivery queued');
+    return (await this.store.get(id))!;
+  }
+
+  async purgeWebhook(id: string): Promise<void> {
+    await this.webhookDeadLetter(id);
+    await this.store.removeWebhookDeadLetter(id);
   }
 
   /** Applies `action` to the given ids, or to every dead letter (of one target) when ids is absent. */

@@ -10,6 +10,11 @@ import type { JobWatcher } from '../core/job-watcher.js';
 import type { Logger } from '../core/logger.js';
 import { handlers } from '../../workers/handlers/index.js';
 import { zodToFieldErrors } from './field-errors.js';
+import { WEBHOOK_EVENTS, type Delivery, type WebhookEvent } from '../core/job-schema.js';
+import type { CallbackSpec } from '../core/job-record.js';
+import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
+import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
+import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 
 export interface SubmitCommand {
   tenant: string;
@@ -21,6 +26,9 @@ export interface SubmitCommand {
   runAt?: string;
   ttlMs?: number;
   metadata?: Record<string, string>;
+  callback?: { url: string; events?: WebhookEvent[] };
+  /** Where the callback came from, for the error's JSON pointer. */
+  callbackPath?: string;
 }
 
 /**
@@ -28,13 +36,19 @@ export interface SubmitCommand {
  * admission, reads scoped to a tenant, waiting, cancel.
  */
 export class JobService {
+  private readonly callbackPolicy: AddressPolicy;
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly store: JobStore,
     private readonly queues: JobQueues,
     private readonly watcher: JobWatcher,
     private readonly logger: Logger,
-  ) {}
+    private readonly trigger: CallbackTrigger | null = null,
+    private readonly resolve: Resolver = systemResolver,
+  ) {
+    this.callbackPolicy = createAddressPolicy(config.webhooks.allowlist);
+  }
 
   target(name: string): Target | undefined {
     return this.config.targets.get(name);
@@ -63,6 +77,7 @@ export class JobService {
       });
     }
     const maxWaitMs = Math.min(cmd.ttlMs ?? Number.POSITIVE_INFINITY, target.maxQueueAgeMs);
+    const callback = cmd.callback ? await this.checkCallback(cmd.callback, cmd.callbackPath ?? '/callback/url') : null;
     const record: JobRecord = {
       id: newJobId(),
       tenant: cmd.tenant,
@@ -84,6 +99,8 @@ export class JobService {
       correlationId: cmd.correlationId,
       metadata: cmd.metadata ?? {},
       payload: cmd.payload,
+      callback,
+      callbackState: callback ? 'pending' : null,
     };
     // Issued in one tick, so auto-pipelining sends both in one round trip.
     const [stored, queued] = await Promise.allSettled([
@@ -101,6 +118,18 @@ export class JobService {
       'job accepted',
     );
     return record;
+  }
+
+  /** Refuses a callback that no webhook could be signed for, or whose URL the SSRF guard refuses. */
+  private async checkCallback(cb: { url: string; events?: WebhookEvent[] }, path: string): Promise<CallbackSpec> {
+    if (this.config.webhooks.secrets.length === 0) {
+      throw new ApiError('validation_failed', 'callbacks are not enabled on this gateway (no webhook signing secret)', {
+        errors: [{ path, message: 'webhooks are not configured' }],
+      });
+    }
+    const verdict = await checkCallbackUrl(cb.url, this.callbackPolicy, this.resolve);
+    if (!verdict.ok) throw new ApiError('validation_failed', 'the callback URL is refused', { errors: [{ path, message: verdict.reason }] });
+    return { url: verdict.url, events: cb.events ? [...new Set(cb.events)] : [...WEBHOOK_EVENTS] };
   }
 
   private checkPayload(target: Target, payload: JobPayload): void {
@@ -163,6 +192,7 @@ export class JobService {
       });
       if (done.applied) {
         await this.queues.removeWaiting(record.target, id).catch(() => undefined);
+        await this.trigger?.jobEnded(record, 'canceled', now).catch(() => undefined);
         this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
         return this.get(tenant, id);
       }
@@ -171,6 +201,10 @@ export class JobService {
     await this.store.requestCancel(id);
     this.logger.info({ event: 'job.cancel_requested', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'cancel requested for running job');
     return this.waitForEnd(tenant, id, CANCEL_CONFIRM_SECONDS);
+  }
+
+  deliveries(id: string): Promise<Delivery[]> {
+    return this.store.deliveries(id);
   }
 
   /** Read access to a job's event stream, for SSE. */

@@ -4,6 +4,8 @@ import { createKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { closeRedis, createRedis } from '../core/redis.js';
 import { Executor } from '../../workers/executor/executor.js';
+import { WebhookQueue } from '../core/webhook-queue.js';
+import { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { indexHorizonMs } from './index-horizon.js';
 
 export interface ExecutorRuntime {
@@ -25,7 +27,10 @@ export async function startExecutorRuntime(opts: {
   connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
   subscriber.on('error', (err) => logger.debug({ err: err.message }, 'redis subscriber error'));
   const store = new JobStore(connection, keys, indexHorizonMs(config));
+  const webhooks = new WebhookQueue(connection, keys);
+  const trigger = new CallbackTrigger(config, store, webhooks, logger);
   const executor = new Executor({
+    onJobEnded: (record, status, at) => trigger.jobEnded(record, status, at),
     config,
     keys,
     store,
@@ -41,6 +46,7 @@ export async function startExecutorRuntime(opts: {
     close(timeoutMs = 25_000) {
       closing ??= (async () => {
         await executor.close(timeoutMs);
+        await webhooks.close().catch(() => undefined);
         await Promise.allSettled([closeRedis(subscriber), closeRedis(connection)]);
       })();
       return closing;

@@ -11,6 +11,8 @@ import { createApp } from '../http/app.js';
 import { AdminService } from '../jobs/admin-service.js';
 import { JobService } from '../jobs/job-service.js';
 import { indexHorizonMs } from './index-horizon.js';
+import { WebhookQueue } from '../core/webhook-queue.js';
+import { CallbackTrigger } from '../webhooks/callback-trigger.js';
 
 export interface GatewayRuntime {
   app: Express;
@@ -33,8 +35,10 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const queues = new JobQueues(redis, keys, config.targets);
   const watcher = new JobWatcher(subscriber, keys.jobChannel());
   await watcher.start();
-  const jobs = new JobService(config, store, queues, watcher, logger);
-  const admin = new AdminService(config, store, queues, logger);
+  const webhooks = new WebhookQueue(redis, keys);
+  const trigger = new CallbackTrigger(config, store, webhooks, logger);
+  const jobs = new JobService(config, store, queues, watcher, logger, trigger);
+  const admin = new AdminService(config, store, queues, logger, trigger);
   const app = createApp({ config, jobs, admin, redis, logger });
   let closing: Promise<void> | null = null;
   return {
@@ -45,6 +49,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     close() {
       closing ??= (async () => {
         await queues.close();
+        await webhooks.close().catch(() => undefined);
         await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);
       })();
       return closing;

@@ -50,17 +50,27 @@ export async function ensureLocalRedis(redisUrl: string, dataDir: string, logger
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    // Its own process group: a Ctrl-C in the terminal signals the whole foreground group, and
+    // Redis must outlive our drain (running jobs finish or are handed back); we stop it last.
+    { stdio: ['ignore', 'ignore', 'inherit'], detached: true },
   );
+  // Any process.exit (a failed start-up, the shutdown deadline) stops it too, so no orphaned
+  // redis-server keeps the port. SIGTERM: Redis flushes its AOF, then exits on its own.
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
   logger.warn({ event: 'redis.started', port, dir }, `no Redis answered; started redis-server on port ${port} with data in ${dir}`);
   const deadline = Date.now() + 10_000;
   while (!(await answers(redisUrl))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('redis-server did not start; see its output above');
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGTERM');
+      throw new Error('redis-server did not start; see its output above');
+    }
   }
   return {
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        process.off('exit', stopOnExit);
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),

@@ -35,6 +35,7 @@ describe('responses match openapi.yaml', () => {
     await expectToMatchSpec('get', `/v1/jobs/${done}/result`, await r().get(`/v1/jobs/${done}/result`));
     await expectToMatchSpec('get', `/v1/jobs/${failed}/result`, await r().get(`/v1/jobs/${failed}/result`));
     await expectToMatchSpec('get', `/v1/jobs/${done}/events`, await r().get(`/v1/jobs/${done}/events`));
+    await expectToMatchSpec('get', `/v1/jobs/${done}/deliveries`, await r().get(`/v1/jobs/${done}/deliveries`));
     await expectToMatchSpec('get', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA', await r().get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA'));
     await expectToMatchSpec('get', `/v1/jobs/${done}`, await r().get(`/v1/jobs/${done}?wait=x`));
     const page = await r().get('/v1/jobs?limit=1');
@@ -71,6 +72,9 @@ describe('responses match openapi.yaml', () => {
     await expectToMatchSpec('post', '/v1/admin/dead-letters/replay', await r().post('/v1/admin/dead-letters/replay').send({ ids: [ids[2]] }));
     await expectToMatchSpec('post', '/v1/admin/dead-letters/purge', await r().post('/v1/admin/dead-letters/purge').send({ all: true }));
     await expectToMatchSpec('post', '/v1/admin/dead-letters/purge', await r().post('/v1/admin/dead-letters/purge').send({}));
+    await expectToMatchSpec('get', '/v1/admin/webhook-dead-letters', await r().get('/v1/admin/webhook-dead-letters'));
+    const missing = `/v1/admin/webhook-dead-letters/${ids[0]}/redeliver`;
+    await expectToMatchSpec('post', missing, await r().post(missing));
   });
 
   it('the check itself fails for a response that breaks the contract', async () => {

@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { createGatewayRuntime, type GatewayRuntime } from '../../src/runtime/gateway-runtime.js';
 import { startExecutorRuntime, type ExecutorRuntime } from '../../src/runtime/executor-runtime.js';
+import { startNotifierRuntime, type NotifierRuntime } from '../../src/runtime/notifier-runtime.js';
 import { handlerNames } from '../../workers/handlers/index.js';
 
 /** Log lines captured as objects, as pino wrote them. */
@@ -35,6 +36,7 @@ export interface ConfigDoc {
   targets: Record<string, unknown>;
   defaults?: Record<string, unknown>;
   server?: Record<string, unknown>;
+  webhooks?: Record<string, unknown>;
 }
 
 /** A config file document with a unique key prefix and fast defaults (for spawned processes). */
@@ -42,6 +44,7 @@ export function testConfigDoc(doc: ConfigDoc): Required<ConfigDoc> {
   return {
     server: { keyPrefix: uniquePrefix(), ...doc.server },
     defaults: { ...FAST_DEFAULTS, ...doc.defaults },
+    webhooks: { ...doc.webhooks },
     targets: doc.targets,
   };
 }
@@ -71,7 +74,7 @@ export interface TestStack {
 }
 
 export async function startStack(
-  opts: { config?: GatewayConfig; executor?: boolean; redisUrl?: string } = {},
+  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redisUrl?: string } = {},
 ): Promise<TestStack> {
   const redisUrl = opts.redisUrl ?? inject('redisUrl');
   const config = opts.config ?? testConfig({ targets: DEMO_TARGETS });
@@ -85,6 +88,7 @@ export async function startStack(
     return ex;
   };
   const executor = opts.executor === false ? null : await startExecutor();
+  const notifier: NotifierRuntime | null = opts.notifier ? await startNotifierRuntime({ config, redisUrl, logger }) : null;
   const redis = new Redis(redisUrl);
   return {
     config,
@@ -98,6 +102,7 @@ export async function startStack(
     startExecutor,
     async close() {
       await Promise.allSettled(executors.map((e) => e.close(1_000)));
+      await notifier?.close();
       await gateway.close();
       // Leave nothing behind on the shared test Redis.
       const keys = await redis.keys(`${config.server.keyPrefix}:*`);

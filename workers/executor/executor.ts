@@ -7,10 +7,12 @@ import type { Keys } from '../../src/core/keys.js';
 import type { Logger } from '../../src/core/logger.js';
 import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { ABORT } from './attempt-failure.js';
-import { createProcessor, RetryLaterError } from './process-job.js';
+import { createProcessor, RetryLaterError, type ProcessDeps } from './process-job.js';
 
 export interface ExecutorDeps {
   config: GatewayConfig;
+  /** Hands terminal events to the notifier. */
+  onJobEnded?: ProcessDeps['onJobEnded'];
   keys: Keys;
   store: JobStore;
   /** BullMQ worker connection (maxRetriesPerRequest: null); workers duplicate it for blocking reads. */
@@ -53,7 +55,7 @@ export class Executor {
   private createWorker(target: Target): Worker<QueuedJobData> {
     const { keys, logger, store, connection } = this.deps;
     const log = logger.child({ target: target.name });
-    const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, { store, logger }), {
+    const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, { store, logger, ...(this.deps.onJobEnded && { onJobEnded: this.deps.onJobEnded }) }), {
       connection,
       prefix: keys.bullPrefix(),
       concurrency: target.concurrency,
@@ -95,6 +97,8 @@ export class Executor {
     });
     if (!result.applied) return;
     await store.addDeadLetter(id, now);
+    const record = await store.get(id);
+    if (record) await this.deps.onJobEnded?.(record, 'failed', now).catch(() => undefined);
     logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');
   }
 

@@ -24,6 +24,8 @@ export class RetryLaterError extends Error {
 export interface ProcessDeps {
   store: JobStore;
   logger: Logger;
+  /** Runs once a job reached a terminal state (hands the webhook to the notifier). */
+  onJobEnded?: (record: JobRecord, status: 'succeeded' | 'failed' | 'canceled', finishedAtMs: number) => Promise<void>;
   random?: () => number;
   now?: () => number;
 }
@@ -194,7 +196,10 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       ...(opts.attempt && { attempt: opts.attempt }),
       expire: deadLetter ? 'persist' : target.retentionMs,
     });
-    if (applied.applied && deadLetter) await store.addDeadLetter(record.id, at);
+    if (!applied.applied) return;
+    if (deadLetter) await store.addDeadLetter(record.id, at);
+    // The job's outcome is stored; a webhook that cannot be queued is logged, not retried as the job.
+    await deps.onJobEnded?.(record, status, at).catch(() => undefined);
   }
 
   async function runAttempt(t: Target, record: JobRecord, attempt: number, signal: AbortSignal): Promise<unknown> {

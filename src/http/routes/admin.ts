@@ -62,6 +62,21 @@ export function adminRouter(config: GatewayConfig, admin: AdminService): Router 
     await admin.purge(deadLetterId(req));
     res.status(204).end();
   });
+  router.get('/v1/admin/webhook-dead-letters', async (req, res) => {
+    const limit = intParam(req.query.limit, 50, 1, 500, 'limit');
+    const offset = intParam(req.query.offset, 0, 0, 1_000_000, 'offset');
+    const page = await admin.listWebhookDeadLetters(offset, limit);
+    res.json({ items: page.items.map((r) => toDocument(r, base(req))), total: page.total });
+  });
+  router.post('/v1/admin/webhook-dead-letters/:id/redeliver', async (req, res) => {
+    const record = await admin.redeliver(deadLetterId(req));
+    res.status(202).json(toDocument(record, base(req)));
+  });
+  router.delete('/v1/admin/webhook-dead-letters/:id', async (req, res) => {
+    await admin.purgeWebhook(deadLetterId(req));
+    res.status(204).end();
+  });
+
   for (const action of ['replay', 'purge'] as const) {
     router.post(`/v1/admin/dead-letters/${action}`, jsonBody(256 * 1024), async (req, res) => {
       const parsed = BulkSchema.safeParse(req.body);

@@ -45,6 +45,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService): Router {
       ...(body.runAt !== undefined && { runAt: body.runAt }),
       ...(body.ttl !== undefined && { ttlMs: body.ttl }),
       ...(body.metadata !== undefined && { metadata: body.metadata }),
+      ...(body.callback !== undefined && { callback: body.callback }),
     });
     await respondToSubmit(req, res, service, settings, record);
   });
@@ -65,6 +66,11 @@ export function jobsRouter(config: GatewayConfig, service: JobService): Router {
 
   router.get('/v1/jobs/:id/result', async (req, res) => {
     sendResult(res, await load(req), config, settings.pollAfterSeconds);
+  });
+
+  router.get('/v1/jobs/:id/deliveries', async (req, res) => {
+    const record = await load(req);
+    res.json({ items: await service.deliveries(record.id) });
   });
 
   router.get('/v1/jobs/:id/events', async (req, res) => {

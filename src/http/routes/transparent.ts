@@ -37,11 +37,17 @@ export function transparentRouter(config: GatewayConfig, service: JobService): R
       correlationId: req.ctx.correlationId,
       target: target.name,
       payload: { kind: 'request', request },
+      ...callbackFromHeader(req.get('callback-url')),
     });
     await respondToSubmit(req, res, service, config.server, record);
   });
 
   return router;
+}
+
+/** `Callback-Url: <url>` asks for a webhook with every event; its errors point at the header. */
+function callbackFromHeader(url: string | undefined): { callback?: { url: string }; callbackPath?: string } {
+  return url === undefined ? {} : { callback: { url }, callbackPath: 'header:Callback-Url' };
 }
 
 function capture(req: express.Request, targetName: string, allowed: readonly string[]): CapturedRequest {

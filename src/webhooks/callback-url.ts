@@ -1,0 +1,47 @@
+import { lookup } from 'node:dns/promises';
+import ipaddr from 'ipaddr.js';
+import { classifyAddress, type AddressPolicy } from './address-policy.js';
+
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+/** The system resolver (what the delivery will use), every address of the name. */
+export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+
+export type CallbackUrlVerdict = { ok: true; url: string } | { ok: false; reason: string };
+
+/**
+ * Submit-time check of a client's callback URL: http(s) only, no credentials, no
+ * control characters, and its host must not be (or resolve to) a refused address.
+ * A name that does not resolve now is accepted: the delivery checks again at connect
+ * time, and records a failed delivery if it is refused then.
+ */
+export async function checkCallbackUrl(raw: string, policy: AddressPolicy, resolve: Resolver = systemResolver): Promise<CallbackUrlVerdict> {
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (/[\s\u0000-\u001f\u007f]/.test(raw)) return { ok: false, reason: 'the URL contains whitespace or control characters' };
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { ok: false, reason: 'not an absolute URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'only http and https callbacks are allowed' };
+  if (url.username || url.password) return { ok: false, reason: 'credentials in the URL are not allowed' };
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (policy.allowedHosts.has(host.toLowerCase())) return { ok: true, url: url.toString() };
+  // The WHATWG parser has already turned 0x7f000001, 2130706433 and 0177.0.0.1 into 127.0.0.1.
+  if (ipaddr.isValid(host)) {
+    const v = classifyAddress(host, policy);
+    return v.allowed ? { ok: true, url: url.toString() } : { ok: false, reason: v.reason };
+  }
+  let addresses: string[];
+  try {
+    addresses = await resolve(host);
+  } catch {
+    return { ok: true, url: url.toString() };
+  }
+  for (const address of addresses) {
+    const v = classifyAddress(address, policy);
+    if (!v.allowed) return { ok: false, reason: `${host} resolves to a refused address: ${v.reason}` };
+  }
+  return { ok: true, url: url.toString() };
+}

@@ -1,0 +1,11 @@
+import { createLogger, redactUrl } from '../../src/core/logger.js';
+import { checkRedisOrExit, loadSettings, onShutdownSignals } from '../../src/runtime/bootstrap.js';
+import { startNotifierRuntime } from '../../src/runtime/notifier-runtime.js';
+
+/** Notifier deployment: `npm run worker:notifier`. Delivers the webhooks of every target. */
+const { env, config } = loadSettings();
+const logger = createLogger({ level: env.LOG_LEVEL, name: 'notifier' });
+await checkRedisOrExit(env.REDIS_URL, logger);
+const runtime = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger });
+logger.info({ event: 'notifier.ready', redis: redactUrl(env.REDIS_URL) }, 'notifier ready');
+onShutdownSignals(logger, () => runtime.close(), config.webhooks.timeoutMs + 10_000);

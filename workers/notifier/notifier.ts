@@ -1,0 +1,126 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import type { JobStore } from '../../src/core/job-store.js';
+import type { Keys } from '../../src/core/keys.js';
+import type { Logger } from '../../src/core/logger.js';
+import type { Delivery } from '../../src/core/job-schema.js';
+import type { WebhookMessage } from '../../src/core/webhook-queue.js';
+import { toDocument } from '../../src/http/job-view.js';
+import { createAddressPolicy, type AddressPolicy } from '../../src/webhooks/address-policy.js';
+import { nextDeliveryDelayMs } from '../../src/webhooks/delivery-schedule.js';
+import { signatureHeader } from '../../src/webhooks/signature.js';
+import { postWebhook } from './post-webhook.js';
+
+class RetryDeliveryError extends Error {
+  constructor(readonly delayMs: number) {
+    super(`delivery will be retried in ${delayMs} ms`);
+    this.name = 'RetryDeliveryError';
+  }
+}
+
+export interface NotifierDeps {
+  config: GatewayConfig;
+  keys: Keys;
+  store: JobStore;
+  connection: Redis;
+  logger: Logger;
+}
+
+/**
+ * Delivers signed webhooks from its own queue, on its own schedule: a slow or dead
+ * receiver holds up only its own deliveries. Each attempt is logged on the job
+ * (`GET /v1/jobs/{id}/deliveries`); 2xx delivers, 410 stops, anything else is
+ * retried until the schedule runs out, and then the webhook is dead-lettered.
+ */
+export class Notifier {
+  private readonly worker: Worker<WebhookMessage>;
+  private readonly policy: AddressPolicy;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly deps: NotifierDeps) {
+    const { config, keys, connection, logger } = deps;
+    this.policy = createAddressPolicy(config.webhooks.allowlist);
+    this.worker = new Worker<WebhookMessage>(keys.webhookQueueName(), (job) => this.deliver(job), {
+      connection,
+      prefix: keys.bullPrefix(),
+      concurrency: config.webhooks.concurrency,
+      settings: {
+        backoffStrategy: (_made: number, _type?: string, err?: Error) => (err instanceof RetryDeliveryError ? err.delayMs : 5_000),
+      },
+    });
+    this.worker.on('error', (err) => logger.error({ err }, 'notifier worker error'));
+  }
+
+  async start(): Promise<void> {
+    await this.worker.waitUntilReady();
+    this.deps.logger.info({ event: 'notifier.started' }, 'notifier started');
+  }
+
+  private async deliver(job: Job<WebhookMessage>): Promise<void> {
+    const { store, config, logger } = this.deps;
+    const { jobId, event, messageId } = job.data;
+    const record = await store.get(jobId);
+    if (!record?.callback) return;
+    const target = config.targets.get(record.target);
+    const schedule = target?.webhookScheduleMs ?? config.webhooks.scheduleMs;
+    const retention = record.deadLettered ? 'persist' : (target?.retentionMs ?? 86_400_000);
+    const attempt = job.attemptsMade + 1;
+    const log = logger.child({ jobId, target: record.target, correlationId: record.correlationId, webhookId: messageId });
+
+    const timestamp = Math.floor(Date.now() / 1_000);
+    const body = JSON.stringify({ type: event, timestamp: new Date(timestamp * 1_000).toISOString(), data: toDocument(record, config.server.publicUrl ?? '') });
+    const outcome = await postWebhook(
+      record.callback.url,
+      body,
+      {
+        'content-type': 'application/json',
+        'user-agent': 'async-gateway-webhooks/1',
+        'webhook-id': messageId,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signatureHeader(config.webhooks.secrets, messageId, timestamp, body),
+        'x-request-id': record.correlationId,
+      },
+      config.webhooks,
+      this.policy,
+    );
+    const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
+    const gone = outcome.statusCode === 410;
+    const delay = ok || gone ? null : nextDeliveryDelayMs(schedule, attempt, config.webhooks.jitter, Math.random, outcome.retryAfterMs);
+    const delivery: Delivery = {
+      webhookId: messageId,
+      event,
+      attempt,
+      at: new Date().toISOString(),
+      durationMs: outcome.durationMs,
+      statusCode: outcome.statusCode,
+      error: outcome.error,
+      outcome: ok ? 'delivered' : delay === null ? 'failed' : 'retrying',
+    };
+    await store.addDelivery(jobId, delivery, retention);
+    const fields = { statusCode: outcome.statusCode, error: outcome.error, attempt, durationMs: outcome.durationMs };
+    if (ok) {
+      await store.transition(jobId, { from: '*', set: { callbackState: 'delivered' } });
+      log.info({ event: 'webhook.delivered', ...fields }, 'webhook delivered');
+      return;
+    }
+    if (delay !== null) {
+      log.warn({ event: 'webhook.attempt_failed', ...fields, retryDelayMs: delay }, 'webhook attempt failed; will retry');
+      throw new RetryDeliveryError(delay);
+    }
+    await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
+    if (gone) {
+      log.warn({ event: 'webhook.gone', ...fields }, 'receiver answered 410 Gone; delivery stopped');
+      return;
+    }
+    await store.addWebhookDeadLetter(jobId, Date.now());
+    log.error({ event: 'webhook.dead_lettered', ...fields }, 'webhook out of attempts; dead-lettered');
+  }
+
+  /** Idempotent: running deliveries finish (each is bounded by the webhook timeout). */
+  close(): Promise<void> {
+    this.closing ??= this.worker.close().then(() => this.deps.logger.info({ event: 'notifier.stopped' }, 'notifier stopped'));
+    return this.closing;
+  }
+}
+
