@@ -1,37 +1,48 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, redactUrl } from './core/logger.js';
 import { checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
-import { startExecutorRuntime } from './runtime/executor-runtime.js';
-import { startNotifierRuntime } from './runtime/notifier-runtime.js';
-import { createGatewayRuntime } from './runtime/gateway-runtime.js';
-import { ensureLocalRedis } from './runtime/local-redis.js';
+import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-runtime.js';
+import { createGatewayRuntime, type GatewayRuntime } from './runtime/gateway-runtime.js';
+import { ensureLocalRedis, type LocalRedis } from './runtime/local-redis.js';
+import { startNotifierRuntime, type NotifierRuntime } from './runtime/notifier-runtime.js';
 
 /** All-in-one (`npm start`): gateway, executor and notifier in one process, for a laptop, a demo or a small install. */
 const { env, config, configPath } = loadSettings();
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'all-in-one' });
-let localRedis = null;
+let localRedis: LocalRedis | null = null;
+let executor: ExecutorRuntime | undefined;
+let notifier: NotifierRuntime | undefined;
+let gateway: GatewayRuntime | undefined;
+let server: Server;
 try {
   localRedis = env.AUTO_REDIS ? await ensureLocalRedis(env.REDIS_URL, '.data', logger) : null;
   await checkRedis(env.REDIS_URL, logger);
+  executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger });
+  notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger });
+  gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
+  server = await listen(gateway.app, env.PORT);
 } catch (err) {
+  // Whatever fails (Redis, the port already taken), undo what started: above all the
+  // redis-server we may have launched, which would otherwise outlive us holding its port.
   process.stderr.write(`async-gateway: ${(err as Error).message}\n`);
+  await executor?.close(0);
+  await notifier?.close();
+  await gateway?.close();
   await localRedis?.stop();
   process.exit(1);
 }
-const executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger });
-const notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger });
-const gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
-const server = await listen(gateway.app, env.PORT);
 const port = (server.address() as AddressInfo).port;
 logger.info(
   { event: 'gateway.listening', port, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
   `async-gateway listening on http://localhost:${port}`,
 );
 logger.warn('no API keys configured: the gateway is running OPEN; any caller may submit and read jobs');
+const running = { executor, notifier, gateway };
 onShutdownSignals(logger, async () => {
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
-  await executor.close(env.SHUTDOWN_TIMEOUT_MS);
-  await notifier.close();
-  await gateway.close();
+  await running.executor.close(env.SHUTDOWN_TIMEOUT_MS);
+  await running.notifier.close();
+  await running.gateway.close();
   await localRedis?.stop();
 }, env.SHUTDOWN_TIMEOUT_MS * 2 + 10_000);
