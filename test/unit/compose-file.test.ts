@@ -33,9 +33,10 @@ describe('docker-compose.yml', () => {
     expect(redis).toContain('--appendonly yes');
   });
 
-  it('runs the gateway, an executor and the demo upstream from the built image', () => {
+  it('runs the gateway, an executor, the notifier and the demo upstream from the built image', () => {
     expect(compose.services.gateway?.command).toEqual(['node', 'dist/src/server.js']);
     expect(compose.services.executor?.command).toEqual(['node', 'dist/workers/executor/index.js']);
+    expect(compose.services.notifier?.command).toEqual(['node', 'dist/workers/notifier/index.js']);
     expect(compose.services.upstream?.command).toEqual(['node', 'dist/demo/upstream.js']);
   });
 
