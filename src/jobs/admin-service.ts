@@ -105,17 +105,23 @@ export class AdminService {
     return { items: (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null), total };
   }
 
-  private async webhookDeadLetter(id: string): Promise<JobRecord> {
+  private async webhookDeadLetter(id: string, orPending = false): Promise<JobRecord> {
     const record = await this.store.get(id);
-    if (!record?.callback || record.finishedAtMs === null || !(await this.store.isWebhookDeadLetter(id))) {
-      throw new ApiError('dead_letter_not_found', `no webhook dead letter for job ${id}`);
-    }
+    const finished = record?.callback && record.finishedAtMs !== null;
+    // A finished job whose callback is still pending may have lost its message (a crash
+    // between the terminal state and the enqueue): redelivering it is safe, because a
+    // message still queued has the same id and BullMQ ignores the duplicate.
+    const redeliverable = finished && ((orPending && record.callbackState === 'pending') || (await this.store.isWebhookDeadLetter(id)));
+    if (!record || !redeliverable) throw new ApiError('dead_letter_not_found', `no webhook dead letter for job ${id}`);
     return record;
   }
 
-  /** Sends a dead-lettered webhook again, as the same message (same webhook-id), on a fresh schedule. */
+  /**
+   * Sends a dead-lettered webhook (or a finished job's still-pending one) again, as the
+   * same message (same webhook-id), on a fresh schedule.
+   */
   async redeliver(id: string): Promise<JobRecord> {
-    const record = await this.webhookDeadLetter(id);
+    const record = await this.webhookDeadLetter(id, true);
     if (!this.trigger) throw new Error('no webhook queue configured');
     await this.store.removeWebhookDeadLetter(id);
     await this.trigger.jobEnded(record, record.status as 'succeeded' | 'failed' | 'canceled', record.finishedAtMs!);

@@ -3,12 +3,37 @@ import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
+import { startNotifierRuntime } from '../../src/runtime/notifier-runtime.js';
 import { freePort } from '../support/free-port.js';
 import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 const secret = `whsec_${randomBytes(32).toString('base64')}`;
 const oldSecret = `whsec_${randomBytes(32).toString('base64')}`;
+
+describe('redelivering a pending callback', () => {
+  it('queues it again without a duplicate when the message is still waiting', async () => {
+    const receiver = await startUpstream();
+    const config = testConfig({ targets: DEMO_TARGETS, webhooks: { secrets: [secret], allowlist: ['127.0.0.0/8'], scheduleMs: [0], jitter: 0 } });
+    const stack = await startStack({ config });
+    try {
+      const res = await stack.request.post('/v1/jobs').set('Prefer', 'wait=10').send({ target: 'echo', callback: { url: `${receiver.url}/h` } });
+      expect(res.body).toMatchObject({ status: 'succeeded', callback: { state: 'pending' } });
+      const again = await stack.request.post(`/v1/admin/webhook-dead-letters/${res.body.id}/redeliver`);
+      expect(again.status).toBe(202);
+      const notifier = await startNotifierRuntime({ config, redisUrl: stack.redisUrl, logger: stack.logger });
+      try {
+        await eventually(async () => (await stack.request.get(`/v1/jobs/${res.body.id}`)).body.callback.state === 'delivered');
+        expect(receiver.requests).toHaveLength(1);
+      } finally {
+        await notifier.close();
+      }
+    } finally {
+      await stack.close();
+      await receiver.close();
+    }
+  });
+});
 
 describe('webhook callbacks', () => {
   let receiver: Upstream;
