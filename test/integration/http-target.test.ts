@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { traceIdFor } from '../../src/core/trace-context.js';
 import { freePort } from '../support/free-port.js';
 import { startStack, testConfig, type TestStack } from '../support/test-stack.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -48,6 +49,7 @@ describe('http targets', () => {
       'x-api-key': 'k1',
       'content-type': 'application/json',
     });
+    expect(req!.headers.traceparent).toMatch(new RegExp(`^00-${traceIdFor('corr-42')}-[0-9a-f]{16}-01$`));
   });
 
   it('replays the upstream status, content type and body bytes as the result', async () => {

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { startNotifierRuntime } from '../../src/runtime/notifier-runtime.js';
+import { traceIdFor } from '../../src/core/trace-context.js';
 import { freePort } from '../support/free-port.js';
 import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
@@ -77,6 +78,7 @@ describe('webhook callbacks', () => {
     expect(() => new Webhook(oldSecret.slice('whsec_'.length)).verify(body, headers)).not.toThrow();
     expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(headers['x-request-id']).toBe(res.body.correlationId);
+    expect(headers.traceparent).toMatch(new RegExp(`^00-${traceIdFor(res.body.correlationId as string)}-[0-9a-f]{16}-01$`));
     expect(verifyWebhook([secret], headers, body)).toMatchObject({ type: 'job.succeeded' });
     expect(() => verifyWebhook([`whsec_${randomBytes(32).toString('base64')}`], headers, body)).toThrow(/no signature matches/);
 
@@ -117,6 +119,22 @@ describe('webhook callbacks', () => {
     await eventually(async () => (await callbackState(res.body.id)) === 'delivered');
     expect(receiver.requests.at(-1)!.headers['webhook-id']).toBe(receiver.requests[0]!.headers['webhook-id']);
     expect((await stack.request.get('/v1/admin/webhook-dead-letters')).body.items.map((j: { id: string }) => j.id)).not.toContain(res.body.id);
+  });
+
+  it('does not follow a redirect: a 3xx is a failed attempt', async () => {
+    receiver.replies({ status: 302, headers: { location: '/elsewhere' } }, { status: 200 });
+    const res = await submit('echo', {}, {});
+    await eventually(async () => (await callbackState(res.body.id)) === 'delivered');
+    expect(receiver.requests.map((r) => r.url)).toEqual(['/hooks', '/hooks']);
+    const deliveries = (await stack.request.get(`/v1/jobs/${res.body.id}/deliveries`)).body.items as { statusCode: number }[];
+    expect(deliveries.map((d) => d.statusCode)).toEqual([302, 200]);
+  });
+
+  it('reads a large answer only up to the cap and still counts the 2xx', async () => {
+    receiver.replies({ status: 200, body: 'x'.repeat(2_000_000) });
+    const res = await submit('echo', {}, {});
+    await eventually(async () => (await callbackState(res.body.id)) === 'delivered');
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it('stops at once on 410 Gone', async () => {

@@ -3,6 +3,7 @@ import type { HttpTarget } from '../../src/config/schema.js';
 import type { HttpResult } from '../../src/core/job-schema.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { classifyStatus, parseRetryAfterMs } from '../../src/core/retry-policy.js';
+import { traceparentFor } from '../../src/core/trace-context.js';
 import { UpstreamResponseError, UpstreamStatusError } from './attempt-failure.js';
 
 const TEXTUAL = /^(text\/|application\/(json|xml|[a-z.+-]*\+(json|xml)|javascript|x-www-form-urlencoded))/i;
@@ -25,6 +26,7 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
   const common: Record<string, string> = {
     'idempotency-key': record.id,
     'x-request-id': record.correlationId,
+    traceparent: traceparentFor(record.correlationId),
   };
   let method: string;
   let url: string;

@@ -10,6 +10,7 @@ import { toDocument } from '../../src/http/job-view.js';
 import { createAddressPolicy, type AddressPolicy } from '../../src/webhooks/address-policy.js';
 import { nextDeliveryDelayMs } from '../../src/webhooks/delivery-schedule.js';
 import { signatureHeader } from '../../src/webhooks/signature.js';
+import { traceparentFor } from '../../src/core/trace-context.js';
 import { postWebhook } from './post-webhook.js';
 
 class RetryDeliveryError extends Error {
@@ -80,6 +81,7 @@ export class Notifier {
         'webhook-timestamp': String(timestamp),
         'webhook-signature': signatureHeader(config.webhooks.secrets, messageId, timestamp, body),
         'x-request-id': record.correlationId,
+        traceparent: traceparentFor(record.correlationId),
       },
       config.webhooks,
       this.policy,
