@@ -1,15 +1,17 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLogger, redactUrl } from './core/logger.js';
-import { checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
+import { announceAuth, checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-runtime.js';
 import { createGatewayRuntime, type GatewayRuntime } from './runtime/gateway-runtime.js';
 import { ensureLocalRedis, type LocalRedis } from './runtime/local-redis.js';
 import { startNotifierRuntime, type NotifierRuntime } from './runtime/notifier-runtime.js';
 
 /** All-in-one (`npm start`): gateway, executor and notifier in one process, for a laptop, a demo or a small install. */
-const { env, config, configPath } = loadSettings();
+const settings = loadSettings();
+const { env, config, configPath } = settings;
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'all-in-one' });
+announceAuth(settings, logger);
 let localRedis: LocalRedis | null = null;
 let executor: ExecutorRuntime | undefined;
 let notifier: NotifierRuntime | undefined;
@@ -37,7 +39,6 @@ logger.info(
   { event: 'gateway.listening', port, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
   `async-gateway listening on http://localhost:${port}`,
 );
-logger.warn('no API keys configured: the gateway is running OPEN; any caller may submit and read jobs');
 const running = { executor, notifier, gateway };
 onShutdownSignals(logger, async () => {
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));

@@ -1,12 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger } from './core/logger.js';
 import { redactUrl } from './core/logger.js';
-import { checkRedisOrExit, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
+import { announceAuth, checkRedisOrExit, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { createGatewayRuntime } from './runtime/gateway-runtime.js';
 
 /** Gateway deployment: the HTTP API only. Workers run as their own processes. */
-const { env, config, configPath } = loadSettings();
+const settings = loadSettings();
+const { env, config, configPath } = settings;
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'gateway' });
+announceAuth(settings, logger);
 await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
 const server = await listen(runtime.app, env.PORT);
@@ -14,7 +16,6 @@ logger.info(
   { event: 'gateway.listening', port: (server.address() as AddressInfo).port, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
   'gateway listening',
 );
-logger.warn('no API keys configured: the gateway is running OPEN; any caller may submit and read jobs');
 onShutdownSignals(logger, async () => {
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
   await runtime.close();

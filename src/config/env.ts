@@ -11,6 +11,8 @@ const EnvSchema = z.object({
   EXECUTOR_TARGETS: z.string().default(''),
   /** How long SIGTERM waits for running jobs before handing them back. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(25_000),
+  /** Production guard: refuse to start when no API keys are configured (the gateway would run open). */
+  REQUIRE_API_KEYS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** `npm start` only: start a private redis-server when none answers (explicit: "false" means false). */
   AUTO_REDIS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });

@@ -41,7 +41,7 @@ function parseText(text: string, fileName: string): unknown {
 export function buildConfig(doc: unknown, handlerNames: readonly string[], source = 'config'): GatewayConfig {
   const parsed = ConfigFileSchema.safeParse(doc);
   if (!parsed.success) throw new ConfigError(`${source} is invalid`, formatIssues(parsed.error.issues));
-  const { server, defaults, webhooks, targets: fileTargets } = parsed.data;
+  const { server, defaults, webhooks, auth, tenants, targets: fileTargets } = parsed.data;
   const problems: string[] = [];
   const targets = new Map<string, Target>();
   for (const [name, raw] of Object.entries(fileTargets)) {
@@ -53,8 +53,13 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     if (!(min <= dflt && dflt <= max)) problems.push(`targets.${name}.priority: must satisfy min <= default <= max`);
     targets.set(name, deepFreeze(merged));
   }
+  const seen = new Set<string>();
+  auth.keys.forEach((k, i) => {
+    if (seen.has(k.sha256)) problems.push(`auth.keys.${i}.sha256: the same key is listed twice`);
+    seen.add(k.sha256);
+  });
   if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
-  return Object.freeze({ server: Object.freeze(server), webhooks: deepFreeze(webhooks), targets });
+  return Object.freeze({ server: deepFreeze(server), webhooks: deepFreeze(webhooks), auth: deepFreeze(auth), tenants: deepFreeze(tenants), targets });
 }
 
 export function loadConfigFile(path: string, handlerNames: readonly string[]): GatewayConfig {

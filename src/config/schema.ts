@@ -62,6 +62,8 @@ const policyShape = {
   lockDurationMs: z.number().int().min(500),
   stalledIntervalMs: z.number().int().min(500),
   maxDelayMs: z.number().int().min(0),
+  /** Load shedding: with this many jobs waiting (or delayed), submits answer 503. */
+  maxQueuedJobs: z.number().int().min(1),
   /** Overrides webhooks.scheduleMs for this target's callbacks. */
   webhookScheduleMs: ScheduleSchema,
 };
@@ -81,6 +83,7 @@ export const PolicyDefaultsSchema = z
     lockDurationMs: policyShape.lockDurationMs.default(30_000),
     stalledIntervalMs: policyShape.stalledIntervalMs.default(30_000),
     maxDelayMs: policyShape.maxDelayMs.default(7 * 86_400_000), // one week
+    maxQueuedJobs: policyShape.maxQueuedJobs.default(100_000),
     webhookScheduleMs: policyShape.webhookScheduleMs.optional(),
   })
   .strict();
@@ -123,6 +126,8 @@ export const ServerSettingsSchema = z
     pollAfterSeconds: z.number().int().min(1).max(3_600).default(1),
     /** Express `trust proxy` setting, for X-Forwarded-* behind a load balancer. */
     trustProxy: z.union([z.boolean(), z.number().int(), z.string()]).default(false),
+    /** Origins allowed to call the API from a browser; none (CORS off) by default. */
+    corsOrigins: z.array(z.url()).default([]),
     /** Prefix of every Redis key (BullMQ's included). */
     keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('ag'),
   })
@@ -160,11 +165,53 @@ export const WebhookSettingsSchema = z
   })
   .strict();
 
+const TENANT_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export const AuthSchema = z
+  .object({
+    /** API keys by hash (`npm run cli -- create-key` makes one). None: the gateway runs open. */
+    keys: z
+      .array(
+        z
+          .object({
+            id: z.string().min(1).max(64),
+            tenant: z.string().regex(TENANT_NAME, 'tenant names are 1-64 of A-Z a-z 0-9 _ . -'),
+            role: z.enum(['client', 'admin']),
+            sha256: z.string().regex(/^[0-9a-f]{64}$/, 'the hex SHA-256 of the key'),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
+
+export const TenantLimitsSchema = z
+  .object({
+    /** Requests per window per tenant, shared by every gateway process (Redis counters). */
+    requestsPerWindow: z.number().int().min(1).default(100),
+    windowSeconds: z.number().int().min(1).max(3_600).default(1),
+    /** Jobs not yet finished per tenant; beyond it submits answer 429. */
+    maxInFlightJobs: z.number().int().min(1).default(10_000),
+    /** How long an Idempotency-Key is remembered. */
+    idempotencyWindowSeconds: z.number().int().min(60).max(7 * 86_400).default(86_400), // one day
+  })
+  .strict();
+
+export const TenantsSchema = z
+  .object({
+    defaults: TenantLimitsSchema.default(TenantLimitsSchema.parse({})),
+    /** Per-tenant overrides of any default. */
+    overrides: z.record(z.string().regex(TENANT_NAME), TenantLimitsSchema.partial().strict()).default({}),
+  })
+  .strict();
+
 export const ConfigFileSchema = z
   .object({
     server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
     defaults: PolicyDefaultsSchema.default(PolicyDefaultsSchema.parse({})),
     webhooks: WebhookSettingsSchema.default(WebhookSettingsSchema.parse({})),
+    auth: AuthSchema.default(AuthSchema.parse({})),
+    tenants: TenantsSchema.default(TenantsSchema.parse({})),
     targets: z
       .record(z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -'), TargetSchema)
       .refine((t) => Object.keys(t).length > 0, { message: 'at least one target is required' }),
@@ -176,6 +223,9 @@ export type Policy = z.infer<typeof PolicyDefaultsSchema>;
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 export type BackoffPolicy = z.infer<typeof BackoffSchema>;
 export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
+export type AuthSettings = z.infer<typeof AuthSchema>;
+export type TenantLimits = z.infer<typeof TenantLimitsSchema>;
+export type TenantsSettings = z.infer<typeof TenantsSchema>;
 
 type HttpTargetFile = z.infer<typeof HttpTargetSchema>;
 
@@ -193,5 +243,7 @@ export type Target = HttpTarget | HandlerTarget;
 export interface GatewayConfig {
   server: ServerSettings;
   webhooks: WebhookSettings;
+  auth: AuthSettings;
+  tenants: TenantsSettings;
   targets: ReadonlyMap<string, Target>;
 }

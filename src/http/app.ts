@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { AdminService } from '../jobs/admin-service.js';
 import type { JobService } from '../jobs/job-service.js';
 import { requestContext } from './middleware/request-context.js';
+import { authenticate, requireRole } from './middleware/authenticate.js';
 import { errorHandler } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
@@ -30,6 +31,8 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestContext(deps.logger));
   app.use(healthRouter(deps.redis));
+  app.use(authenticate(deps.config.auth.keys));
+  app.use('/v1/admin', requireRole('admin'));
   app.use(jobsRouter(deps.config, deps.jobs));
   app.use(transparentRouter(deps.config, deps.jobs));
   app.use(adminRouter(deps.config, deps.admin));

@@ -7,6 +7,9 @@ export interface RequestContext {
   /** Carried with the job to the worker, the upstream and the logs. */
   correlationId: string;
   tenant: string;
+  role: 'client' | 'admin';
+  /** The API key's label; `open` when the gateway runs without keys. */
+  keyId: string;
   log: Logger;
 }
 

@@ -53,6 +53,23 @@ export async function checkRedis(url: string, logger: Logger): Promise<void> {
   }
 }
 
+/**
+ * With no API keys the gateway runs open. Say so loudly, or refuse to start when the
+ * deployment asked for keys (REQUIRE_API_KEYS=true, for production).
+ */
+export function announceAuth(settings: Settings, logger: Logger): void {
+  const keys = settings.config.auth.keys;
+  if (keys.length > 0) {
+    logger.info({ event: 'auth.keys', keys: keys.length, tenants: [...new Set(keys.map((k) => k.tenant))].length }, 'API keys loaded');
+    return;
+  }
+  if (settings.env.REQUIRE_API_KEYS) {
+    process.stderr.write(`async-gateway: REQUIRE_API_KEYS is true but ${settings.configPath} has no auth.keys; refusing to run open\n`);
+    process.exit(78);
+  }
+  logger.warn({ event: 'auth.open' }, 'NO API KEYS CONFIGURED: the gateway is running OPEN; any caller may submit, read and administer jobs');
+}
+
 /** checkRedis for entry points: a clear one-line reason on stderr and exit code 1 instead of a stack trace. */
 export async function checkRedisOrExit(url: string, logger: Logger): Promise<void> {
   try {

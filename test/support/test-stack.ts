@@ -37,6 +37,8 @@ export interface ConfigDoc {
   defaults?: Record<string, unknown>;
   server?: Record<string, unknown>;
   webhooks?: Record<string, unknown>;
+  auth?: Record<string, unknown>;
+  tenants?: Record<string, unknown>;
 }
 
 /** A config file document with a unique key prefix and fast defaults (for spawned processes). */
@@ -45,6 +47,8 @@ export function testConfigDoc(doc: ConfigDoc): Required<ConfigDoc> {
     server: { keyPrefix: uniquePrefix(), ...doc.server },
     defaults: { ...FAST_DEFAULTS, ...doc.defaults },
     webhooks: { ...doc.webhooks },
+    auth: { ...doc.auth },
+    tenants: { ...doc.tenants },
     targets: doc.targets,
   };
 }

@@ -14,8 +14,8 @@ export function correlationIdFrom(requestId: string | undefined, traceparent: st
 }
 
 /**
- * Gives every request its id (echoed in X-Request-Id), a child logger, and the
- * tenant. Until API keys exist every caller is the single open tenant.
+ * Gives every request its id (echoed in X-Request-Id) and a child logger. The caller
+ * is the open tenant until `authenticate` says otherwise.
  */
 export function requestContext(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -25,7 +25,9 @@ export function requestContext(logger: Logger): RequestHandler {
       requestId: correlationId,
       correlationId,
       tenant,
-      log: logger.child({ correlationId, tenant }),
+      role: 'admin',
+      keyId: 'open',
+      log: logger.child({ correlationId }),
     };
     res.setHeader('X-Request-Id', correlationId);
     next();
