@@ -13,6 +13,12 @@ export interface Keys {
   /** BullMQ queue name of the notifier. */
   webhookQueueName(): string;
   tenantJobs(tenant: string): string;
+  /** Unfinished jobs of a tenant (for its in-flight quota). */
+  tenantInFlight(tenant: string): string;
+  /** A remembered Idempotency-Key (by its hash) of a tenant. */
+  idempotency(tenant: string, keyHash: string): string;
+  /** Prefix of the per-tenant request rate counters. */
+  rateLimitPrefix(): string;
   deadLetters(): string;
   workers(target: string): string;
   /** Published with the job id whenever a job record changes. */
@@ -34,6 +40,9 @@ export function createKeys(prefix: string): Keys {
     webhookDeadLetters: () => `${prefix}:webhook-dead-letters`,
     webhookQueueName: () => '{webhooks}',
     tenantJobs: (tenant: string) => `${prefix}:tenant:{${tenant}}:jobs`,
+    tenantInFlight: (tenant: string) => `${prefix}:tenant:{${tenant}}:in-flight`,
+    idempotency: (tenant: string, keyHash: string) => `${prefix}:tenant:{${tenant}}:idem:${keyHash}`,
+    rateLimitPrefix: () => `${prefix}:rate`,
     deadLetters: () => `${prefix}:dead-letters`,
     workers: (target: string) => `${prefix}:workers:${target}`,
     jobChannel: () => `${prefix}:job-changed`,

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/schema.js';
 import { ApiError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { IdempotencyStore } from '../core/idempotency-store.js';
+import { idempotency } from './middleware/idempotency.js';
 import type { AdminService } from '../jobs/admin-service.js';
 import type { JobService } from '../jobs/job-service.js';
 import { requestContext } from './middleware/request-context.js';
@@ -15,6 +17,7 @@ import { transparentRouter } from './routes/transparent.js';
 
 export interface AppDeps {
   config: GatewayConfig;
+  idempotency: IdempotencyStore;
   jobs: JobService;
   admin: AdminService;
   /** The producer connection, for readiness and to tell an outage from a bug. */
@@ -33,8 +36,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.redis));
   app.use(authenticate(deps.config.auth.keys));
   app.use('/v1/admin', requireRole('admin'));
-  app.use(jobsRouter(deps.config, deps.jobs));
-  app.use(transparentRouter(deps.config, deps.jobs));
+  const idem = idempotency(deps.idempotency, deps.config.tenants);
+  app.use(jobsRouter(deps.config, deps.jobs, idem));
+  app.use(transparentRouter(deps.config, deps.jobs, idem));
   app.use(adminRouter(deps.config, deps.admin));
   app.use((req, _res, next) => next(new ApiError('route_not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(() => deps.redis.status === 'ready'));

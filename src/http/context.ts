@@ -16,6 +16,8 @@ export interface RequestContext {
 declare module 'express-serve-static-core' {
   interface Request {
     ctx: RequestContext;
+    /** The JSON body's bytes as received, for idempotency fingerprints. */
+    rawBody?: Buffer;
   }
 }
 

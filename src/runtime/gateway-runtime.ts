@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/schema.js';
 import { JobQueues } from '../core/job-queues.js';
+import { IdempotencyStore } from '../core/idempotency-store.js';
 import { JobStore } from '../core/job-store.js';
 import { JobWatcher } from '../core/job-watcher.js';
 import { createKeys, type Keys } from '../core/keys.js';
@@ -39,7 +40,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
   const jobs = new JobService(config, store, queues, watcher, logger, trigger);
   const admin = new AdminService(config, store, queues, logger, trigger);
-  const app = createApp({ config, jobs, admin, redis, logger });
+  const app = createApp({ config, jobs, admin, redis, logger, idempotency: new IdempotencyStore(redis, keys) });
   let closing: Promise<void> | null = null;
   return {
     app,

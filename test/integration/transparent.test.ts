@@ -78,6 +78,17 @@ describe('transparent mode: ANY /v1/async/{target}/{path…}', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('honours Idempotency-Key: a retried capture is one job and one upstream call', async () => {
+    upstream.replies({ status: 200, body: 'once' });
+    const send = () => stack.request.put('/v1/async/shop/items/9').set({ 'Idempotency-Key': '"put-9"', 'Content-Type': 'text/plain' }).send('v1');
+    const first = await send();
+    const second = await send();
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    await stack.request.get(`/v1/jobs/${first.body.id}?wait=20`);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('answers 413 for a body over the target limit', async () => {
     const res = await stack.request.post('/v1/async/shop/x').set('Content-Type', 'text/plain').send('y'.repeat(5_000));
     expect(res.status).toBe(413);

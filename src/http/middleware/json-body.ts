@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import express, { type RequestHandler } from 'express';
 import { ApiError } from '../../core/errors.js';
 
@@ -7,7 +8,16 @@ import { ApiError } from '../../core/errors.js';
  * handler as body-parser errors and become 400 problems.
  */
 export function jsonBody(limitBytes: number): RequestHandler {
-  const parse = express.json({ limit: limitBytes, strict: true, type: () => true });
+  const parse = express.json({
+    limit: limitBytes,
+    strict: true,
+    type: () => true,
+    verify: (req, _res, buf) => {
+      // Kept for Idempotency-Key fingerprints; invalid UTF-8 is refused, not silently replaced.
+      if (!isUtf8(buf)) throw Object.assign(new Error('body is not valid UTF-8'), { type: 'entity.verify.failed' });
+      (req as express.Request).rawBody = buf;
+    },
+  });
   return (req, res, next) => {
     if (!req.is('application/json')) {
       next(new ApiError('unsupported_media_type', 'send the body as application/json'));

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { GatewayConfig } from '../../config/schema.js';
 import { ApiError } from '../../core/errors.js';
 import { isJobId } from '../../core/ids.js';
@@ -16,7 +16,7 @@ import { streamJobEvents } from '../job-events-stream.js';
 /** Room for the envelope (target, metadata, ...) around the largest input any target accepts. */
 const ENVELOPE_BYTES = 64 * 1024;
 
-export function jobsRouter(config: GatewayConfig, service: JobService): Router {
+export function jobsRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler): Router {
   const router = Router();
   const settings = config.server;
   const maxInput = Math.max(...[...config.targets.values()].map((t) => t.maxBodyBytes));
@@ -29,7 +29,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService): Router {
     return service.get(req.ctx.tenant, id);
   };
 
-  router.post('/v1/jobs', jsonBody(maxInput + ENVELOPE_BYTES), async (req, res) => {
+  router.post('/v1/jobs', jsonBody(maxInput + ENVELOPE_BYTES), idempotency, async (req, res) => {
     const parsed = SubmitRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       throw new ApiError('validation_failed', 'the job request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });

@@ -12,7 +12,7 @@ const PREFIX = '/v1/async/';
  * (method, path suffix, query, allowed headers, raw body) and answers 202; the
  * worker replays it to the http target, and `GET …/result` replays the answer.
  */
-export function transparentRouter(config: GatewayConfig, service: JobService): Router {
+export function transparentRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler): Router {
   const router = Router();
   const rawParsers = new Map<string, RequestHandler>();
 
@@ -28,7 +28,7 @@ export function transparentRouter(config: GatewayConfig, service: JobService): R
     parse(req, res, next);
   });
 
-  router.all(['/v1/async/:target', '/v1/async/:target/*path'], async (req, res) => {
+  router.all(['/v1/async/:target', '/v1/async/:target/*path'], idempotency, async (req, res) => {
     const target = config.targets.get(String(req.params.target))!;
     if (target.kind !== 'http') throw new ApiError('wrong_target_kind');
     const request = capture(req, target.name, target.forwardHeaders);
