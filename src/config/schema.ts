@@ -188,7 +188,7 @@ export const AuthSchema = z
 export const TenantLimitsSchema = z
   .object({
     /** Requests per window per tenant, shared by every gateway process (Redis counters). */
-    requestsPerWindow: z.number().int().min(1).default(100),
+    requestsPerWindow: z.number().int().min(1).default(200),
     windowSeconds: z.number().int().min(1).max(3_600).default(1),
     /** Jobs not yet finished per tenant; beyond it submits answer 429. */
     maxInFlightJobs: z.number().int().min(1).default(10_000),

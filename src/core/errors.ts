@@ -5,6 +5,7 @@
  */
 export const ERROR_CATALOGUE = {
   malformed_json: { status: 400, title: 'Malformed JSON body' },
+  malformed_request: { status: 400, title: 'Malformed HTTP request' },
   invalid_parameter: { status: 400, title: 'Invalid query or path parameter' },
   wrong_target_kind: { status: 400, title: 'Target does not accept this kind of request' },
   invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },

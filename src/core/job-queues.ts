@@ -28,8 +28,12 @@ export interface QueueCounts {
  * The one door to BullMQ on the producer side: one Queue per target, created
  * lazily on a shared fail-fast connection.
  */
+/** How stale a queue depth used for load shedding may be: one count per target per half second. */
+const DEPTH_CACHE_MS = 500;
+
 export class JobQueues {
   private readonly queues = new Map<string, Queue<QueuedJobData>>();
+  private readonly depths = new Map<string, { atMs: number; depth: Promise<number> }>();
 
   constructor(
     private readonly connection: Redis,
@@ -82,6 +86,19 @@ export class JobQueues {
       // Locked: a worker took it between our two reads.
       return false;
     }
+  }
+
+  /** Jobs waiting or delayed in the target's queue, counted at most every DEPTH_CACHE_MS. */
+  queuedDepth(targetName: string): Promise<number> {
+    const now = Date.now();
+    const cached = this.depths.get(targetName);
+    if (cached && now - cached.atMs < DEPTH_CACHE_MS) return cached.depth;
+    const depth = this.queue(targetName)
+      .getJobCounts('waiting', 'prioritized', 'delayed')
+      .then((c) => (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
+    depth.catch(() => this.depths.delete(targetName));
+    this.depths.set(targetName, { atMs: now, depth });
+    return depth;
   }
 
   async pause(targetName: string): Promise<void> {

@@ -40,10 +40,20 @@ elseif ttl < 0 then
   for i = 1, 3 do redis.call('PERSIST', KEYS[i]) end
 end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
-return {1, status}
+return {1, status, redis.call('HGET', KEYS[1], 'tenant') or ''}
 `;
 
-type TransitionReply = [number, string];
+/** KEYS: in-flight set. ARGV: max, id, now. 1 when added (or already there), 0 when full. */
+const RESERVE_LUA = `
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+return 1
+`;
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
+
+type TransitionReply = [number, string, string?];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -53,6 +63,7 @@ declare module 'ioredis' {
       attempts: string,
       ...args: string[]
     ): Result<TransitionReply, Context>;
+    agReserve(inFlight: string, max: string, id: string, now: string): Result<number, Context>;
   }
 }
 
@@ -101,6 +112,7 @@ export class JobStore {
   ) {
     // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
     redis.defineCommand('agTransition', { numberOfKeys: 3, lua: TRANSITION_LUA });
+    redis.defineCommand('agReserve', { numberOfKeys: 1, lua: RESERVE_LUA });
   }
 
   /** Stores a new record, its first event and its tenant-index entry. */
@@ -127,6 +139,7 @@ export class JobStore {
       .pipeline()
       .del(keys.job(record.id), keys.jobEvents(record.id), keys.jobAttempts(record.id), keys.jobDeliveries(record.id))
       .zrem(keys.tenantJobs(record.tenant), record.id)
+      .zrem(keys.tenantInFlight(record.tenant), record.id)
       .zrem(keys.deadLetters(), record.id)
       .zrem(keys.webhookDeadLetters(), record.id)
       .exec()
@@ -152,7 +165,7 @@ export class JobStore {
     const { keys } = this;
     const allowed = t.from === '*' ? '*' : `,${t.from.join(',')},`;
     const ttl = t.expire === undefined ? '0' : t.expire === 'persist' ? '-1' : String(t.expire);
-    const [applied, previous] = await this.redis.agTransition(
+    const [applied, previous, tenant] = await this.redis.agTransition(
       keys.job(id),
       keys.jobEvents(id),
       keys.jobAttempts(id),
@@ -165,7 +178,21 @@ export class JobStore {
       String(MAX_EVENTS_PER_JOB),
       ...encodePatch(t.set),
     );
+    if (applied === 1 && tenant && t.set.status !== undefined) {
+      // The tenant's in-flight set follows the status (another slot than the job's keys on
+      // a cluster, so not in the script; both commands are idempotent).
+      if (TERMINAL.has(t.set.status)) await this.redis.zrem(keys.tenantInFlight(tenant), id);
+      else await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
+    }
     return { applied: applied === 1, previous: previous === '' ? null : (previous as JobStatus) };
+  }
+
+  /**
+   * Counts a new job against its tenant's in-flight quota; false when the tenant
+   * already has `max` unfinished jobs. Atomic, so concurrent submits cannot overshoot.
+   */
+  async reserveInFlight(tenant: string, id: string, max: number): Promise<boolean> {
+    return (await this.redis.agReserve(this.keys.tenantInFlight(tenant), String(max), id, String(Date.now()))) === 1;
   }
 
   /** Flags a running job for cancel and tells every executor; the one running it aborts it. */

@@ -5,6 +5,7 @@ import { ApiError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { IdempotencyStore } from '../core/idempotency-store.js';
 import { idempotency } from './middleware/idempotency.js';
+import { tenantRateLimit } from './middleware/rate-limit.js';
 import type { AdminService } from '../jobs/admin-service.js';
 import type { JobService } from '../jobs/job-service.js';
 import { requestContext } from './middleware/request-context.js';
@@ -18,6 +19,8 @@ import { transparentRouter } from './routes/transparent.js';
 export interface AppDeps {
   config: GatewayConfig;
   idempotency: IdempotencyStore;
+  /** Prefix of the rate-limit counters in Redis. */
+  keysPrefix: string;
   jobs: JobService;
   admin: AdminService;
   /** The producer connection, for readiness and to tell an outage from a bug. */
@@ -35,6 +38,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(healthRouter(deps.redis));
   app.use(authenticate(deps.config.auth.keys));
+  app.use(tenantRateLimit(deps.redis, deps.keysPrefix, deps.config.tenants));
   app.use('/v1/admin', requireRole('admin'));
   const idem = idempotency(deps.idempotency, deps.config.tenants);
   app.use(jobsRouter(deps.config, deps.jobs, idem));

@@ -15,6 +15,7 @@ import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
+import { limitsFor } from '../auth/tenant-limits.js';
 
 export interface SubmitCommand {
   tenant: string;
@@ -78,6 +79,9 @@ export class JobService {
     }
     const maxWaitMs = Math.min(cmd.ttlMs ?? Number.POSITIVE_INFINITY, target.maxQueueAgeMs);
     const callback = cmd.callback ? await this.checkCallback(cmd.callback, cmd.callbackPath ?? '/callback/url') : null;
+    if ((await this.queues.queuedDepth(target.name)) >= target.maxQueuedJobs) {
+      throw new ApiError('queue_full', `target "${target.name}" has ${target.maxQueuedJobs} jobs waiting; retry later`, { retryAfterSeconds: QUEUE_FULL_RETRY_SECONDS });
+    }
     const record: JobRecord = {
       id: newJobId(),
       tenant: cmd.tenant,
@@ -102,6 +106,10 @@ export class JobService {
       callback,
       callbackState: callback ? 'pending' : null,
     };
+    const { maxInFlightJobs } = limitsFor(this.config.tenants, cmd.tenant);
+    if (!(await this.store.reserveInFlight(cmd.tenant, record.id, maxInFlightJobs))) {
+      throw new ApiError('quota_exceeded', `at most ${maxInFlightJobs} unfinished jobs per tenant`, { retryAfterSeconds: this.config.server.pollAfterSeconds });
+    }
     // Issued in one tick, so auto-pipelining sends both in one round trip.
     const [stored, queued] = await Promise.allSettled([
       this.store.create(record),
@@ -222,6 +230,9 @@ export class JobService {
     return this.store.listForTenant(tenant, limit, position, filter);
   }
 }
+
+/** Retry-After for a full queue: long enough for workers to make room. */
+const QUEUE_FULL_RETRY_SECONDS = 5;
 
 /** How long a cancel of a running job waits for the worker to confirm before answering 202. */
 const CANCEL_CONFIRM_SECONDS = 2;

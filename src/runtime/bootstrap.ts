@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { handlerNames } from '../../workers/handlers/index.js';
@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { judgeEvictionPolicy } from '../core/eviction-policy.js';
 import { redactUrl, type Logger } from '../core/logger.js';
 import { closeRedis, createRedis, waitReady } from '../core/redis.js';
+import { createHttpServer } from '../http/http-server.js';
 
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -114,9 +115,7 @@ export function onShutdownSignals(logger: Logger, shutdown: (signal: string) => 
 }
 
 export function listen(app: Express, port: number): Promise<Server> {
-  const server = createServer(app);
-  // Long-polls and event streams are held open; keep-alive sockets close promptly on shutdown.
-  server.keepAliveTimeout = 5_000;
+  const server = createHttpServer(app);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => resolve(server));

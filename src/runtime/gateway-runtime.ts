@@ -40,7 +40,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
   const jobs = new JobService(config, store, queues, watcher, logger, trigger);
   const admin = new AdminService(config, store, queues, logger, trigger);
-  const app = createApp({ config, jobs, admin, redis, logger, idempotency: new IdempotencyStore(redis, keys) });
+  const app = createApp({ config, jobs, admin, redis, logger, idempotency: new IdempotencyStore(redis, keys), keysPrefix: keys.rateLimitPrefix() });
   let closing: Promise<void> | null = null;
   return {
     app,

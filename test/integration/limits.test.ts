@@ -1,0 +1,109 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import supertest from 'supertest';
+import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.js';
+import { createHttpServer } from '../../src/http/http-server.js';
+import { createGatewayRuntime } from '../../src/runtime/gateway-runtime.js';
+import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+
+const slow = generateApiKey();
+const other = generateApiKey();
+
+describe('admission limits', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({
+      executor: false,
+      config: testConfig({
+        targets: { ...DEMO_TARGETS, fail: { ...DEMO_TARGETS.fail, maxQueuedJobs: 2 } },
+        auth: {
+          keys: [
+            { id: 's', tenant: 'slow', role: 'client', sha256: hashApiKey(slow) },
+            { id: 'o', tenant: 'other', role: 'client', sha256: hashApiKey(other) },
+          ],
+        },
+        tenants: { overrides: { slow: { requestsPerWindow: 4, windowSeconds: 60 }, other: { maxInFlightJobs: 2 } } },
+      }),
+    });
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+  const as = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  it("limits a tenant's request rate across gateway processes, with RateLimit headers and Retry-After", async () => {
+    // A second gateway on the same Redis: the counter is shared, not per process.
+    const second = await createGatewayRuntime({ config: stack.config, redisUrl: stack.redisUrl, logger: stack.logger });
+    try {
+      const a = await stack.request.get('/v1/jobs').set(as(slow));
+      expect(a.headers['ratelimit-limit']).toBe('4');
+      expect(a.headers['ratelimit-remaining']).toBe('3');
+      await supertest(second.app).get('/v1/jobs').set(as(slow));
+      await stack.request.get('/v1/jobs').set(as(slow));
+      expect((await supertest(second.app).get('/v1/jobs').set(as(slow))).status).toBe(200);
+      const refused = await stack.request.get('/v1/jobs').set(as(slow));
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.headers['ratelimit-remaining']).toBe('0');
+      // Another tenant is not affected.
+      expect((await stack.request.get('/v1/jobs').set(as(other))).status).toBe(200);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("caps a tenant's unfinished jobs, and frees room as jobs end", async () => {
+    const a = await stack.request.post('/v1/jobs').set(as(other)).send({ target: 'echo' });
+    await stack.request.post('/v1/jobs').set(as(other)).send({ target: 'echo' });
+    const third = await stack.request.post('/v1/jobs').set(as(other)).send({ target: 'echo' });
+    expect(third.status).toBe(429);
+    expect(third.body.code).toBe('quota_exceeded');
+    expect(third.headers['retry-after']).toBeTruthy();
+    await stack.request.post(`/v1/jobs/${a.body.id}/cancel`).set(as(other));
+    expect((await stack.request.post('/v1/jobs').set(as(other)).send({ target: 'echo' })).status).toBe(202);
+  });
+
+  it('sheds load with 503 and Retry-After once a target queue is full', async () => {
+    const key = generateApiKey();
+    const shed = await startStack({
+      executor: false,
+      config: testConfig({ targets: { fail: { ...DEMO_TARGETS.fail, maxQueuedJobs: 2 } }, auth: { keys: [{ id: 'x', tenant: 'x', role: 'client', sha256: hashApiKey(key) }] } }),
+    });
+    try {
+      for (let i = 0; i < 2; i++) expect((await shed.request.post('/v1/jobs').set(as(key)).send({ target: 'fail' })).status).toBe(202);
+      // Depths are counted at most twice a second per gateway: wait for a fresh count.
+      const t = Date.now();
+      await eventually(() => Date.now() - t > 600);
+      const full = await shed.request.post('/v1/jobs').set(as(key)).send({ target: 'fail' });
+      expect(full.status).toBe(503);
+      expect(full.body.code).toBe('queue_full');
+      expect(full.headers['retry-after']).toBe('5');
+    } finally {
+      await shed.close();
+    }
+  });
+
+  it('answers 431 problem+json for oversized headers', async () => {
+    const server = createHttpServer(stack.gateway.app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(`GET /v1/jobs HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+        });
+        let data = '';
+        socket.on('data', (c) => (data += c.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 431 /);
+      expect(reply).toContain('application/problem+json');
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'headers_too_large', status: 431 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
