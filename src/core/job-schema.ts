@@ -14,7 +14,11 @@ export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', '
 export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.has(s);
 
 export const MetadataSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys are 1-64 of A-Z a-z 0-9 _ . -'), z.string().max(256))
+  .record(
+    // Names that would reach an object's prototype are refused outright.
+    z.string().regex(/^(?!(__proto__|constructor|prototype)$)[A-Za-z0-9_.-]{1,64}$/, 'metadata keys are 1-64 of A-Z a-z 0-9 _ . - (and not __proto__, constructor, prototype)'),
+    z.string().max(256),
+  )
   .refine((m) => Object.keys(m).length <= 16, { message: 'at most 16 metadata entries' })
   .meta({ description: 'Free-form labels, searchable with `GET /v1/jobs?metadata.K=V`.' });
 

@@ -1,4 +1,6 @@
 import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { corsFor } from './middleware/cors.js';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../config/schema.js';
 import { ApiError } from '../core/errors.js';
@@ -35,6 +37,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.config.server.trustProxy);
   app.set('query parser', 'simple');
 
+  app.use(helmet());
+  if (deps.config.server.corsOrigins.length) app.use(corsFor(deps.config.server.corsOrigins));
   app.use(requestContext(deps.logger));
   app.use(healthRouter(deps.redis));
   app.use(authenticate(deps.config.auth.keys));

@@ -148,6 +148,11 @@ export class JobService {
       }
       return;
     }
+    if (payload.input !== undefined && depthOf(payload.input) > MAX_INPUT_DEPTH) {
+      throw new ApiError('validation_failed', `input nests deeper than ${MAX_INPUT_DEPTH} levels`, {
+        errors: [{ path: '/input', message: `at most ${MAX_INPUT_DEPTH} levels of nesting` }],
+      });
+    }
     if (payload.input !== undefined && Buffer.byteLength(JSON.stringify(payload.input)) > target.maxBodyBytes) {
       throw new ApiError('payload_too_large', `input exceeds ${target.maxBodyBytes} bytes for target "${target.name}"`);
     }
@@ -229,6 +234,23 @@ export class JobService {
     if (cursor !== undefined && !position) throw new ApiError('invalid_parameter', 'cursor is not one this API issued');
     return this.store.listForTenant(tenant, limit, position, filter);
   }
+}
+
+/** Deeper input is refused: no real payload needs it, and every later recursive walk would pay for it. */
+const MAX_INPUT_DEPTH = 64;
+
+/** Nesting depth of a JSON value, without recursion (so a 10,000-deep body cannot blow the stack). */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > MAX_INPUT_DEPTH) return max;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
 }
 
 /** Retry-After for a full queue: long enough for workers to make room. */

@@ -30,6 +30,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
   };
 
   router.post('/v1/jobs', jsonBody(maxInput + ENVELOPE_BYTES), idempotency, async (req, res) => {
+    refusePrototypeKeys(req.body);
     const parsed = SubmitRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       throw new ApiError('validation_failed', 'the job request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });
@@ -106,6 +107,21 @@ function sendResult(res: Response, record: JobRecord, config: GatewayConfig, pol
     return;
   }
   res.status(200).json(value);
+}
+
+/**
+ * JSON.parse makes `__proto__` an own key, which zod's record parser skips rather than
+ * refuses: the envelope and its metadata must not carry one (the free-form input may).
+ */
+function refusePrototypeKeys(body: unknown): void {
+  const bad = ['__proto__', 'constructor', 'prototype'];
+  const check = (obj: unknown, path: string) => {
+    if (obj === null || typeof obj !== 'object') return;
+    const key = bad.find((k) => Object.hasOwn(obj, k));
+    if (key) throw new ApiError('validation_failed', 'the job request is invalid', { errors: [{ path: `${path}/${key}`, message: 'this key is not allowed' }] });
+  };
+  check(body, '');
+  if (body && typeof body === 'object' && Object.hasOwn(body, 'metadata')) check((body as { metadata: unknown }).metadata, '/metadata');
 }
 
 function parseWait(raw: unknown): number {
