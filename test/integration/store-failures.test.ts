@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { eventually, startStack, type TestStack } from '../support/test-stack.js';
@@ -19,6 +20,28 @@ describe('when Redis fails during admission', () => {
       expect(await stack.redis.zcard(`${prefix}:tenant:{public}:jobs`)).toBe(0);
     } finally {
       await stack.close();
+    }
+  });
+});
+
+describe('when Redis is slow', () => {
+  it('answers 503 once the 2 s command timeout passes, never 202, and serves again afterwards', async () => {
+    const redis = await startRedisServer(['--enable-debug-command', 'yes']);
+    const stack = await startStack({ redisUrl: redis.url, executor: false });
+    const blocker = new Redis(redis.url);
+    try {
+      expect((await stack.request.post('/v1/jobs').send({ target: 'echo' })).status).toBe(202);
+      const sleeping = blocker.call('DEBUG', 'SLEEP', '4').catch(() => undefined);
+      const res = await stack.request.post('/v1/jobs').send({ target: 'echo' });
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('redis_unavailable');
+      expect(res.headers['retry-after']).toBe('1');
+      await sleeping;
+      await eventually(async () => (await stack.request.post('/v1/jobs').send({ target: 'echo' })).status === 202);
+    } finally {
+      blocker.disconnect();
+      await stack.close();
+      await redis.destroy();
     }
   });
 });
