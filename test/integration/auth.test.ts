@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.js';
+import { apiKeys, bearer as as } from '../support/api-keys.js';
 import { DEMO_TARGETS, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 import { expectToMatchSpec } from '../contract/contract.js';
 
-const acme = generateApiKey();
-const globex = generateApiKey();
-const admin = generateApiKey();
+const { tokens, auth } = apiKeys({ acme: 'client', globex: 'client', ops: 'admin' });
+const { acme, globex, ops: admin } = tokens;
 
 describe('API keys and tenancy', () => {
   let stack: TestStack;
@@ -13,20 +12,13 @@ describe('API keys and tenancy', () => {
     stack = await startStack({
       config: testConfig({
         targets: DEMO_TARGETS,
-        auth: {
-          keys: [
-            { id: 'acme-app', tenant: 'acme', role: 'client', sha256: hashApiKey(acme) },
-            { id: 'globex-app', tenant: 'globex', role: 'client', sha256: hashApiKey(globex) },
-            { id: 'ops', tenant: 'ops', role: 'admin', sha256: hashApiKey(admin) },
-          ],
-        },
+        auth,
       }),
     });
   });
   afterAll(async () => {
     await stack.close();
   });
-  const as = (key: string) => ({ Authorization: `Bearer ${key}` });
 
   it('answers 401 with WWW-Authenticate without a key or with a wrong one, and serves health checks to anyone', async () => {
     for (const headers of [{}, { Authorization: 'Bearer agk_wrong' }, { Authorization: `Basic ${acme}` }, { Authorization: `Bearer ${acme}x` }]) {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.js';
+import { apiKeys } from '../support/api-keys.js';
 import { DEMO_TARGETS, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 
-const acme = generateApiKey();
-const globex = generateApiKey();
+const { tokens, auth } = apiKeys({ acme: 'client', globex: 'client' });
+const { acme, globex } = tokens;
 
 describe('Idempotency-Key', () => {
   let stack: TestStack;
@@ -12,12 +12,7 @@ describe('Idempotency-Key', () => {
       executor: false,
       config: testConfig({
         targets: DEMO_TARGETS,
-        auth: {
-          keys: [
-            { id: 'a', tenant: 'acme', role: 'client', sha256: hashApiKey(acme) },
-            { id: 'g', tenant: 'globex', role: 'client', sha256: hashApiKey(globex) },
-          ],
-        },
+        auth,
         tenants: { overrides: { acme: { idempotencyWindowSeconds: 3_600 } } },
       }),
     });

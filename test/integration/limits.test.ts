@@ -2,13 +2,13 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
-import { generateApiKey, hashApiKey } from '../../src/auth/api-keys.js';
+import { apiKeys, bearer as as } from '../support/api-keys.js';
 import { createHttpServer } from '../../src/http/http-server.js';
 import { createGatewayRuntime } from '../../src/runtime/gateway-runtime.js';
 import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 
-const slow = generateApiKey();
-const other = generateApiKey();
+const { tokens, auth } = apiKeys({ slow: 'client', other: 'client' });
+const { slow, other } = tokens;
 
 describe('admission limits', () => {
   let stack: TestStack;
@@ -17,12 +17,7 @@ describe('admission limits', () => {
       executor: false,
       config: testConfig({
         targets: { ...DEMO_TARGETS, fail: { ...DEMO_TARGETS.fail, maxQueuedJobs: 2 } },
-        auth: {
-          keys: [
-            { id: 's', tenant: 'slow', role: 'client', sha256: hashApiKey(slow) },
-            { id: 'o', tenant: 'other', role: 'client', sha256: hashApiKey(other) },
-          ],
-        },
+        auth,
         tenants: { overrides: { slow: { requestsPerWindow: 4, windowSeconds: 60 }, other: { maxInFlightJobs: 2 } } },
       }),
     });
@@ -30,7 +25,6 @@ describe('admission limits', () => {
   afterAll(async () => {
     await stack.close();
   });
-  const as = (key: string) => ({ Authorization: `Bearer ${key}` });
 
   it("limits a tenant's request rate across gateway processes, with RateLimit headers and Retry-After", async () => {
     // A second gateway on the same Redis: the counter is shared, not per process.
@@ -66,10 +60,11 @@ describe('admission limits', () => {
   });
 
   it('sheds load with 503 and Retry-After once a target queue is full', async () => {
-    const key = generateApiKey();
+    const x = apiKeys({ x: 'client' });
+    const key = x.tokens.x;
     const shed = await startStack({
       executor: false,
-      config: testConfig({ targets: { fail: { ...DEMO_TARGETS.fail, maxQueuedJobs: 2 } }, auth: { keys: [{ id: 'x', tenant: 'x', role: 'client', sha256: hashApiKey(key) }] } }),
+      config: testConfig({ targets: { fail: { ...DEMO_TARGETS.fail, maxQueuedJobs: 2 } }, auth: x.auth }),
     });
     try {
       for (let i = 0; i < 2; i++) expect((await shed.request.post('/v1/jobs').set(as(key)).send({ target: 'fail' })).status).toBe(202);
