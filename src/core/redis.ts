@@ -23,7 +23,11 @@ export function redisOptions(role: RedisRole, name: string): RedisOptions {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: COMMAND_TIMEOUT_MS,
-      enableAutoPipelining: true,
+      // No auto-pipelining: with ioredis 6, a batch that mixes Lua-script commands
+      // (EVALSHA falling back to EVAL) sometimes resolved with fewer replies than
+      // commands and crashed the process ("results[i] is not iterable"). Commands
+      // issued together are still written back to back on the socket.
+      enableAutoPipelining: false,
     };
   }
   return { ...base, maxRetriesPerRequest: null, enableOfflineQueue: true };

@@ -110,7 +110,7 @@ export class JobService {
     if (!(await this.store.reserveInFlight(cmd.tenant, record.id, maxInFlightJobs))) {
       throw new ApiError('quota_exceeded', `at most ${maxInFlightJobs} unfinished jobs per tenant`, { retryAfterSeconds: this.config.server.pollAfterSeconds });
     }
-    // Issued in one tick, so auto-pipelining sends both in one round trip.
+    // Issued together, so both are on the wire before either answer comes back.
     const [stored, queued] = await Promise.allSettled([
       this.store.create(record),
       this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now }),
