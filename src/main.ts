@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { createLogger, redactUrl } from './core/logger.js';
 import { announceAuth, checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-runtime.js';
@@ -17,6 +18,12 @@ let executor: ExecutorRuntime | undefined;
 let notifier: NotifierRuntime | undefined;
 let gateway: GatewayRuntime | undefined;
 let server: Server;
+// A signal during start-up (before onShutdownSignals below) would kill us outright and leave
+// the redis-server we may start orphaned in its own process group: exit through process.exit
+// instead, which stops it (see ensureLocalRedis).
+const exitDuringStartup = (signal: NodeJS.Signals) => process.exit(128 + (osConstants.signals[signal] ?? 0));
+process.once('SIGINT', exitDuringStartup);
+process.once('SIGTERM', exitDuringStartup);
 try {
   localRedis = env.AUTO_REDIS ? await ensureLocalRedis(env.REDIS_URL, '.data', logger) : null;
   await checkRedis(env.REDIS_URL, logger);
@@ -40,6 +47,8 @@ logger.info(
   `async-gateway listening on http://localhost:${port}`,
 );
 const running = { executor, notifier, gateway };
+process.off('SIGINT', exitDuringStartup);
+process.off('SIGTERM', exitDuringStartup);
 onShutdownSignals(logger, async () => {
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
   await running.executor.close(env.SHUTDOWN_TIMEOUT_MS);

@@ -1,101 +1,259 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 
+/**
+ * Real child processes for the e2e suites: an entry point run by Node with the tsx
+ * loader (`node --import tsx <entry>`), its stdout read as pino JSON lines. Every
+ * child is tracked so that `killAll()` in afterEach leaves nothing running.
+ */
+
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = join(ROOT, 'node_modules/tsx/dist/loader.mjs');
+// The loader by absolute path: a child whose cwd is a temp dir cannot resolve the bare name "tsx".
+const TSX_LOADER = join(ROOT, 'node_modules/tsx/dist/loader.mjs');
+/** A loopback port nothing listens on: a child not given REDIS_URL never reaches the machine's own Redis. */
+export const NO_REDIS_URL = 'redis://127.0.0.1:1';
 
-export type LogLine = Record<string, unknown>;
-
-export interface Spawned {
-  child: ChildProcess;
-  lines: LogLine[];
-  stderr: string[];
-  /** Resolves with the first log line matching `pred` (already seen or yet to come). */
-  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  kill(signal?: NodeJS.Signals): void;
+export type LogLine = Record<string, unknown> & { event?: string; msg?: string; jobId?: string };
+export type LogMatch = string | ((line: LogLine) => boolean);
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
-const running = new Set<Spawned>();
+export interface ChildEntry {
+  readonly entry: string;
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Parsed stdout lines so far (a line that is not JSON is kept as `{raw}`). */
+  readonly lines: LogLine[];
+  /** Raw stderr chunks so far; `stderrText()` joins them. */
+  readonly stderr: string[];
+  stderrText(): string;
+  /** Resolves with the first line matching (already seen or yet to come); rejects if the process ends first. */
+  waitForLog(match: LogMatch, timeoutMs?: number): Promise<LogLine>;
+  logs(match: LogMatch): LogLine[];
+  /** Resolves when the process has exited and its output is read (never rejects, may never resolve). */
+  readonly exited: Promise<ExitInfo>;
+  /** `exited`, bounded: rejects after `timeoutMs`, so that a test's clean-up still runs. */
+  waitForExit(timeoutMs?: number): Promise<ExitInfo>;
+  readonly running: boolean;
+  /** Sends `sig` to the process (to its whole process group when spawned `detached`). */
+  signal(sig: NodeJS.Signals): void;
+  /** `signal`, SIGTERM by default. */
+  kill(sig?: NodeJS.Signals): void;
+}
 
-/** Starts a TypeScript entry point (relative to the repo root) as a real child process. */
-export function spawnEntry(entry: string, env: Record<string, string>, opts: { args?: string[]; cwd?: string } = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, entry), ...(opts.args ?? [])], {
+export interface SpawnOptions {
+  args?: string[];
+  cwd?: string;
+  /** Own process group, as a shell gives a foreground job: `signal` then reaches the child's children too. */
+  detached?: boolean;
+}
+
+const children = new Set<ChildEntry>();
+
+/** Matches a log line by event name and, optionally, some of its fields. */
+export function logEvent(event: string, fields: Record<string, unknown> = {}): (line: LogLine) => boolean {
+  return (line) => line.event === event && Object.entries(fields).every(([k, v]) => line[k] === v);
+}
+
+const toPredicate = (m: LogMatch) => (typeof m === 'string' ? logEvent(m) : m);
+
+/**
+ * Starts a TypeScript entry point (path relative to the repo root) as a real child
+ * process, with `env` as its whole environment (plus PATH and HOME).
+ */
+export function spawnEntry(entry: string, env: Record<string, string> = {}, opts: SpawnOptions = {}): ChildEntry {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, entry), ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'debug', ...env },
+    // A clean environment: only what the test passes (plus PATH, for redis-server) shapes the child.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: NO_REDIS_URL, LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached ?? false,
   });
+  if (child.pid === undefined) throw new Error(`could not spawn ${entry}`);
   const lines: LogLine[] = [];
   const stderr: string[] = [];
-  const waiters = new Set<() => void>();
-  let buffer = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        lines.push(JSON.parse(line) as LogLine);
-      } catch {
-        lines.push({ raw: line });
-      }
+  const wake = new Set<() => void>();
+  let ended = false;
+  let pending = '';
+
+  const pushLine = (text: string) => {
+    if (!text.trim()) return;
+    try {
+      lines.push(JSON.parse(text) as LogLine);
+    } catch {
+      lines.push({ raw: text });
     }
-    for (const w of waiters) w();
+  };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    parts.forEach(pushLine);
+    for (const w of [...wake]) w();
   });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => stderr.push(c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.once('exit', (code, signal) => {
-      running.delete(spawned);
-      for (const w of waiters) w();
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+
+  // 'close', not 'exit': by then stdout and stderr are drained, so the last log lines are in.
+  // A grandchild that inherited the pipes (a redis-server left behind) would hold 'close' back
+  // for ever, so 'exit' plus a short grace settles it too.
+  const exited = new Promise<ExitInfo>((res) => {
+    const settle = (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended) return;
+      pushLine(pending);
+      pending = '';
+      ended = true;
+      children.delete(handle);
+      for (const w of [...wake]) w();
       res({ code, signal });
-    }),
-  );
-  const spawned: Spawned = {
+    };
+    child.once('close', settle);
+    child.once('exit', (code, signal) => setTimeout(() => settle(code, signal), 2_000).unref());
+  });
+  const describe = () =>
+    `${entry} (pid ${child.pid}); last lines: ${lines
+      .slice(-5)
+      .map((l) => JSON.stringify(l).slice(0, 400))
+      .join(' | ')}; stderr: ${stderr.join('').slice(-2_000)}`;
+
+  const handle: ChildEntry = {
+    entry,
     child,
+    pid: child.pid,
     lines,
     stderr,
+    stderrText: () => stderr.join(''),
     exited,
-    kill: (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-    waitForLog: (pred, timeoutMs = 30_000) =>
+    waitForExit: (timeoutMs = 60_000) =>
       new Promise((res, rej) => {
-        const check = () => {
-          const hit = lines.find(pred);
-          if (hit) return done(() => res(hit));
-          if (child.exitCode !== null || child.signalCode !== null) {
-            return done(() => rej(new Error(`process exited before the log line; stderr: ${stderr.join('')}`)));
-          }
-        };
-        const timer = setTimeout(() => done(() => rej(new Error(`log line not seen in ${timeoutMs} ms; stderr: ${stderr.join('')}`))), timeoutMs);
-        const done = (fn: () => void) => {
+        const timer = setTimeout(() => rej(new Error(`did not exit in ${timeoutMs} ms: ${describe()}`)), timeoutMs);
+        void exited.then((info) => {
           clearTimeout(timer);
-          waiters.delete(check);
+          res(info);
+        });
+      }),
+    get running() {
+      return !ended && child.exitCode === null && child.signalCode === null;
+    },
+    logs: (m) => lines.filter(toPredicate(m)),
+    signal(sig) {
+      if (!handle.running) return;
+      if (opts.detached) process.kill(-child.pid!, sig);
+      else child.kill(sig);
+    },
+    kill: (sig = 'SIGTERM') => handle.signal(sig),
+    waitForLog: (m, timeoutMs = 30_000) =>
+      new Promise((res, rej) => {
+        const pred = toPredicate(m);
+        const settle = (fn: () => void) => {
+          clearTimeout(timer);
+          wake.delete(check);
           fn();
         };
-        waiters.add(check);
+        const check = () => {
+          const hit = lines.find(pred);
+          if (hit) settle(() => res(hit));
+          else if (ended) settle(() => rej(new Error(`exited before the awaited log line: ${describe()}`)));
+        };
+        const timer = setTimeout(() => settle(() => rej(new Error(`log line not seen in ${timeoutMs} ms: ${describe()}`))), timeoutMs);
+        wake.add(check);
         check();
       }),
   };
-  running.add(spawned);
-  return spawned;
+  children.add(handle);
+  return handle;
 }
 
-/** SIGKILLs every child still running (for afterEach/afterAll). */
+/** SIGKILLs every child still running (the process group of a detached one) and waits for them. For afterEach. */
 export async function killAll(): Promise<void> {
-  const all = [...running];
-  for (const s of all) s.kill('SIGKILL');
-  await Promise.all(all.map((s) => s.exited));
+  const all = [...children];
+  for (const c of all) {
+    try {
+      c.signal('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  await Promise.all(all.map((c) => c.exited));
 }
 
-/** Writes a config document to a fresh temp file and returns its path. */
+const tempDirs: string[] = [];
+
+/** A fresh temp directory, removed by `removeTempDirs()`. */
+export function tempDir(prefix = 'ag-e2e-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Writes a config document as YAML to a fresh temp file and returns its path. */
 export function writeConfigFile(doc: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ag-config-'));
-  const path = join(dir, 'config.yaml');
+  const path = join(tempDir('ag-config-'), 'config.yaml');
   writeFileSync(path, stringify(doc));
   return path;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Whether a new TCP connection to 127.0.0.1:`port` is refused (nothing accepts there). */
+export function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      res(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => res(err.code === 'ECONNREFUSED'));
+  });
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON (the text when it is not JSON). */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface HttpCall {
+  /** Resolves once the whole request is written to its socket. */
+  sent: Promise<void>;
+  answer: Promise<HttpAnswer>;
+}
+
+/** One HTTP request to 127.0.0.1:`port`, on a connection of its own (no pooling, so no reused socket). */
+export function httpCall(port: number, method: string, path: string, json?: unknown, headers: Record<string, string> = {}): HttpCall {
+  let onSent!: () => void;
+  const sent = new Promise<void>((res) => (onSent = res));
+  const answer = new Promise<HttpAnswer>((res, rej) => {
+    const body = json === undefined ? undefined : JSON.stringify(json);
+    const req = request(
+      { host: '127.0.0.1', port, method, path, agent: false, headers: { ...(body && { 'content-type': 'application/json' }), ...headers } },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (c: string) => (text += c));
+        response.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // Not JSON: keep the text.
+          }
+          res({ status: response.statusCode ?? 0, headers: response.headers, body: parsed });
+        });
+        response.on('error', rej);
+      },
+    );
+    req.on('error', rej);
+    req.on('finish', onSent);
+    req.end(body);
+  });
+  return { sent, answer };
 }

@@ -28,6 +28,9 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   const url = `redis://127.0.0.1:${port}`;
 
   const start = async () => {
+    // Already running: a second redis-server could not bind the port, yet `child` would then
+    // point at it, and stop()/destroy() would leave the first one running for ever.
+    if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...extraArgs],

@@ -42,11 +42,11 @@ export class Executor {
   async start(): Promise<void> {
     const { config, logger } = this.deps;
     const names = this.deps.targets?.length ? this.deps.targets : [...config.targets.keys()];
-    for (const name of names) {
-      const target = config.targets.get(name);
-      if (!target) throw new Error(`executor asked to serve unknown target "${name}"`);
-      this.workers.set(name, this.createWorker(target));
-    }
+    // All names checked before any worker exists: a worker created for a good name would
+    // start taking jobs, only to die with them when a later name turns out unknown.
+    const unknown = names.filter((name) => !config.targets.has(name));
+    if (unknown.length) throw new Error(`executor asked to serve unknown target(s): ${unknown.join(', ')}`);
+    for (const name of names) this.workers.set(name, this.createWorker(config.targets.get(name)!));
     await this.subscribeToCancels();
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
     logger.info({ event: 'executor.started', targets: this.servedTargets }, 'executor started');

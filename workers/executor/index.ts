@@ -7,14 +7,36 @@ import { startExecutorRuntime } from '../../src/runtime/executor-runtime.js';
  * Executor deployment: `npm run worker:executor -- --targets echo,flaky`
  * (or EXECUTOR_TARGETS=echo,flaky). Serves every configured target by default.
  */
-const { values } = parseArgs({ options: { targets: { type: 'string' } }, allowPositionals: false });
-const { env, config } = loadSettings();
+const { env, config, configPath } = loadSettings();
+const chosen = chosenTargets(env.EXECUTOR_TARGETS);
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'executor' });
-const chosen = (values.targets ?? env.EXECUTOR_TARGETS)
-  .split(',')
-  .map((t) => t.trim())
-  .filter(Boolean);
 await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen });
 logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets }, 'executor ready');
 onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS), env.SHUTDOWN_TIMEOUT_MS + 10_000);
+
+/**
+ * `--targets` (or EXECUTOR_TARGETS), checked against the config before anything
+ * connects: a typo is a configuration error (exit 78, like a bad config file),
+ * not a stack trace, and no worker starts taking jobs it would then die with.
+ */
+function chosenTargets(fromEnv: string): string[] {
+  let values: { targets?: string | undefined };
+  try {
+    ({ values } = parseArgs({ options: { targets: { type: 'string' } }, allowPositionals: false }));
+  } catch (err) {
+    process.stderr.write(`async-gateway: ${(err as Error).message}\nusage: executor [--targets name,name...]\n`);
+    process.exit(64); // EX_USAGE
+  }
+  const names = (values.targets ?? fromEnv)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const unknown = names.filter((name) => !config.targets.has(name));
+  if (unknown.length) {
+    const known = [...config.targets.keys()].join(', ');
+    process.stderr.write(`async-gateway: unknown target(s) to serve: ${unknown.join(', ')} (${configPath} defines: ${known})\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  return names;
+}
