@@ -14,7 +14,7 @@ export default defineConfig({
       reporter: ['text-summary'],
       // The floor only goes up: raise it when coverage rises. Entry points run as child
       // processes in test/e2e and are not counted here.
-      thresholds: { statements: 78, branches: 75, functions: 79, lines: 80 },
+      thresholds: { statements: 80, branches: 77, functions: 80, lines: 82 },
     },
   },
 });
