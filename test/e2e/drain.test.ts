@@ -10,7 +10,14 @@ describe('SIGTERM drains', () => {
   const indexOf = (p: ChildEntry, pred: (l: LogLine) => boolean) => p.lines.findIndex(pred);
 
   beforeAll(async () => {
-    world = await startWorld({ targets: { echo: { kind: 'handler', handler: 'echo', attempts: 3 } } });
+    world = await startWorld({
+      targets: {
+        echo: { kind: 'handler', handler: 'echo', attempts: 3 },
+        // The hand-back is checked in BullMQ's own state, so its lock must not lapse by itself
+        // when a loaded machine starves the process (the 1 s e2e lock could).
+        slow: { kind: 'handler', handler: 'echo', attempts: 3, lockDurationMs: 5_000, stalledIntervalMs: 1_000 },
+      },
+    });
   });
   afterEach(killAll);
   afterAll(async () => {
@@ -55,7 +62,7 @@ describe('SIGTERM drains', () => {
   it('executor: a job longer than SHUTDOWN_TIMEOUT_MS is handed back (queued again, no attempt spent) and another executor finishes it', async () => {
     const a = await world.spawnExecutor({ SHUTDOWN_TIMEOUT_MS: '500' });
     // Ten times the drain timeout.
-    const job = await world.submit({ target: 'echo', input: { delayMs: 5_000 } });
+    const job = await world.submit({ target: 'slow', input: { delayMs: 5_000 } });
     await a.waitForLog(logEvent('job.started', { jobId: job.id, attempt: 1 }));
 
     a.signal('SIGTERM');
@@ -66,7 +73,7 @@ describe('SIGTERM drains', () => {
 
     // Back in the queue at once, not left active until its lock expires.
     expect(await world.job(job.id)).toMatchObject({ status: 'queued', attempts: 0 });
-    const counts = await world.queueCounts('echo');
+    const counts = await world.queueCounts('slow');
     expect(counts.active).toBe(0);
     expect(counts.waiting + counts.delayed).toBe(1);
     expect((await world.attempts(job.id)).map((x) => [x.attempt, x.outcome, x.error?.code])).toEqual([[1, 'lost', 'worker_shutdown']]);

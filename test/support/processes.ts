@@ -56,6 +56,8 @@ export interface SpawnOptions {
 }
 
 const children = new Set<ChildEntry>();
+/** Every child since the last killAll, exited ones too: their logs explain a failed test. */
+const spawnedThisTest: ChildEntry[] = [];
 
 /** Matches a log line by event name and, optionally, some of its fields. */
 export function logEvent(event: string, fields: Record<string, unknown> = {}): (line: LogLine) => boolean {
@@ -167,11 +169,18 @@ export function spawnEntry(entry: string, env: Record<string, string> = {}, opts
       }),
   };
   children.add(handle);
+  spawnedThisTest.push(handle);
   return handle;
 }
 
-/** SIGKILLs every child still running (the process group of a detached one) and waits for them. For afterEach. */
-export async function killAll(): Promise<void> {
+/**
+ * SIGKILLs every child still running (the process group of a detached one) and waits for
+ * them. For afterEach: given vitest's context, it also prints the children's last log lines
+ * when the test failed, since a failure across processes is otherwise hard to read.
+ */
+export async function killAll(ctx?: { task?: { result?: { state?: string } } }): Promise<void> {
+  const seen = spawnedThisTest.splice(0);
+  if (ctx?.task?.result?.state === 'fail') for (const c of seen) dumpLogs(c);
   const all = [...children];
   for (const c of all) {
     try {
@@ -181,6 +190,19 @@ export async function killAll(): Promise<void> {
     }
   }
   await Promise.all(all.map((c) => c.exited));
+}
+
+function dumpLogs(c: ChildEntry): void {
+  const brief = (l: LogLine) => {
+    const { level, time, event, msg, jobId, attempt, err } = l as Record<string, unknown>;
+    return JSON.stringify({ time, level, event, msg, jobId, attempt, err, raw: l.raw });
+  };
+  const state = c.running ? 'running' : `exited ${c.child.exitCode ?? c.child.signalCode}`;
+  console.error(
+    `--- ${c.entry} pid ${c.pid} (${state}), last ${Math.min(c.lines.length, 60)} of ${c.lines.length} log lines:\n` +
+      c.lines.slice(-60).map(brief).join('\n') +
+      (c.stderrText() ? `\n--- stderr:\n${c.stderrText().slice(-3_000)}` : ''),
+  );
 }
 
 const tempDirs: string[] = [];
