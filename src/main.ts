@@ -50,6 +50,7 @@ const running = { executor, notifier, gateway };
 process.off('SIGINT', exitDuringStartup);
 process.off('SIGTERM', exitDuringStartup);
 onShutdownSignals(logger, async () => {
+  running.gateway.stopWaiting();
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
   await running.executor.close(env.SHUTDOWN_TIMEOUT_MS);
   await running.notifier.close();

@@ -17,6 +17,7 @@ logger.info(
   'gateway listening',
 );
 onShutdownSignals(logger, async () => {
+  runtime.stopWaiting();
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
   await runtime.close();
 }, env.SHUTDOWN_TIMEOUT_MS + 10_000);

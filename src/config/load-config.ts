@@ -40,15 +40,15 @@ function parseText(text: string, fileName: string): unknown {
  */
 export function buildConfig(doc: unknown, handlerNames: readonly string[], source = 'config'): GatewayConfig {
   const parsed = ConfigFileSchema.safeParse(doc);
-  if (!parsed.success) throw new ConfigError(`${source} is invalid`, formatIssues(parsed.error.issues));
+  if (!parsed.success) {
+    // Unknown handlers are reported along with the schema's problems, so that one run lists every bad field.
+    throw new ConfigError(`${source} is invalid`, [...formatIssues(parsed.error.issues), ...unknownHandlers(doc, handlerNames)]);
+  }
   const { server, defaults, webhooks, auth, tenants, targets: fileTargets } = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = [...unknownHandlers(doc, handlerNames)];
   const targets = new Map<string, Target>();
   for (const [name, raw] of Object.entries(fileTargets)) {
     const merged = { ...defaults, ...stripUndefined(raw), name } as Target;
-    if (merged.kind === 'handler' && !handlerNames.includes(merged.handler)) {
-      problems.push(`targets.${name}.handler: unknown handler "${merged.handler}" (known: ${handlerNames.join(', ')})`);
-    }
     const { min, max, default: dflt } = merged.priority;
     if (!(min <= dflt && dflt <= max)) problems.push(`targets.${name}.priority: must satisfy min <= default <= max`);
     targets.set(name, deepFreeze(merged));
@@ -70,6 +70,20 @@ export function loadConfigFile(path: string, handlerNames: readonly string[]): G
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return buildConfig(parseText(text, path), handlerNames, path);
+}
+
+/** `targets.<name>.handler` entries naming a handler the workers do not ship, read from the raw document. */
+function unknownHandlers(doc: unknown, handlerNames: readonly string[]): string[] {
+  const targets = (doc as { targets?: unknown } | null)?.targets;
+  if (!targets || typeof targets !== 'object') return [];
+  const out: string[] = [];
+  for (const [name, t] of Object.entries(targets)) {
+    const handler = (t as { kind?: unknown; handler?: unknown } | null)?.handler;
+    if ((t as { kind?: unknown })?.kind === 'handler' && typeof handler === 'string' && !handlerNames.includes(handler)) {
+      out.push(`targets.${name}.handler: unknown handler "${handler}" (known: ${handlerNames.join(', ')})`);
+    }
+  }
+  return out;
 }
 
 function stripUndefined<T extends object>(obj: T): Partial<T> {

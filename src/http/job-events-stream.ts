@@ -51,9 +51,10 @@ export async function streamJobEvents(
         res.write(`event: status\ndata: ${JSON.stringify({ type: 'status', status: record.status, at: doc.finishedAt, job: doc })}\n\n`);
         return;
       }
-      if (gone.aborted) return;
+      // A client gone, or the gateway shutting down: the client resumes elsewhere with Last-Event-ID.
+      if (gone.aborted || service.isDraining) return;
       await service.nextChange(initial.id, HEARTBEAT_MS, gone);
-      if (gone.aborted) return;
+      if (gone.aborted || service.isDraining) return;
     }
   } finally {
     clearInterval(heartbeat);

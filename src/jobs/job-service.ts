@@ -38,6 +38,8 @@ export interface SubmitCommand {
  */
 export class JobService {
   private readonly callbackPolicy: AddressPolicy;
+  /** Fires when the gateway shuts down: held requests answer at once with what they have. */
+  private readonly draining = new AbortController();
 
   constructor(
     private readonly config: GatewayConfig,
@@ -176,12 +178,26 @@ export class JobService {
   /** Re-reads the job until it is terminal or `seconds` pass (or the client goes away). */
   async waitForEnd(tenant: string, id: string, seconds: number, signal?: AbortSignal): Promise<JobRecord> {
     const deadline = Date.now() + Math.min(seconds, this.config.server.maxWaitSeconds) * 1_000;
+    const stop = this.stopSignal(signal);
     let record = await this.get(tenant, id);
-    while (!isTerminal(record.status) && Date.now() < deadline && !signal?.aborted) {
-      await this.watcher.nextChange(id, deadline - Date.now(), signal);
+    while (!isTerminal(record.status) && Date.now() < deadline && !stop.aborted) {
+      await this.watcher.nextChange(id, deadline - Date.now(), stop);
       record = await this.get(tenant, id);
     }
     return record;
+  }
+
+  /** Ends every wait (long-poll, Prefer: wait, event stream) now; for shutdown. Idempotent. */
+  stopWaiting(): void {
+    this.draining.abort();
+  }
+
+  get isDraining(): boolean {
+    return this.draining.signal.aborted;
+  }
+
+  private stopSignal(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.draining.signal]) : this.draining.signal;
   }
 
   /**
@@ -226,7 +242,7 @@ export class JobService {
   }
 
   nextChange(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return this.watcher.nextChange(id, timeoutMs, signal);
+    return this.watcher.nextChange(id, timeoutMs, this.stopSignal(signal));
   }
 
   async list(tenant: string, limit: number, cursor: string | undefined, filter: ListFilter): Promise<ListPage> {

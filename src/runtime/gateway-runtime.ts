@@ -20,6 +20,8 @@ export interface GatewayRuntime {
   keys: Keys;
   store: JobStore;
   redis: Redis;
+  /** Shutdown, first step: held long-polls and event streams answer now with what they have. */
+  stopWaiting(): void;
   /** Idempotent: closes queues and connections. */
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     keys,
     store,
     redis,
+    stopWaiting: () => jobs.stopWaiting(),
     close() {
       closing ??= (async () => {
         await queues.close();

@@ -67,3 +67,23 @@ describe('reading a job', () => {
     expect(res.body.code).toBe('invalid_parameter');
   });
 });
+
+describe('at shutdown', () => {
+  it('answers held long-polls at once with the current document', async () => {
+    const stack = await startStack();
+    try {
+      const { body } = await stack.request.post('/v1/jobs').send({ target: 'echo', input: { delayMs: 20_000 } });
+      const held = stack.request.get(`/v1/jobs/${body.id}?wait=30`).then((r) => r);
+      const events = stack.request.get(`/v1/jobs/${body.id}/events`).then((r) => r);
+      stack.gateway.stopWaiting();
+      const [poll, sse] = await Promise.all([held, events]);
+      expect(poll.status).toBe(200);
+      expect(['queued', 'running']).toContain(poll.body.status);
+      expect(sse.status).toBe(200);
+      expect(sse.text).toContain('event: status');
+      await stack.request.post(`/v1/jobs/${body.id}/cancel`);
+    } finally {
+      await stack.close();
+    }
+  });
+});

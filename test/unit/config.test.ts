@@ -47,6 +47,11 @@ describe('buildConfig', () => {
     expect(problemsOf({ targets: { x: { kind: 'handler', handler: 'echo', priority: { min: 5, max: 1, default: 0 } } } })[0]).toMatch(/^targets\.x\.priority/);
   });
 
+  it('reports an unknown handler together with schema problems elsewhere', () => {
+    const problems = problemsOf({ targets: { a: { kind: 'handler', handler: 'nope' }, b: { kind: 'handler', handler: 'echo', attempts: 'x' } } });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['targets.a.handler', 'targets.b.attempts']);
+  });
+
   it('requires at least one target', () => {
     expect(problemsOf({ targets: {} })).toEqual([expect.stringMatching(/^targets: at least one target/)]);
   });
