@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_ENTRY, startWorld, type World } from '../support/e2e-world.js';
 import { freePort } from '../support/free-port.js';
 import { connectionRefused, httpCall, killAll, logEvent, removeTempDirs, spawnEntry, type ChildEntry, type LogLine } from '../support/processes.js';
-import { eventually } from '../support/test-stack.js';
 
 /** Guarantee: SIGTERM drains. The gateway stops accepting; executors finish or hand back their jobs. */
 describe('SIGTERM drains', () => {
