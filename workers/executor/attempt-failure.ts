@@ -66,10 +66,19 @@ export function classifyFailure(err: unknown, abortReason: AbortReason | undefin
     return { error: { code: 'invalid_input', message: err.issues[0]?.message ?? 'invalid input', retryable: false } };
   }
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^E[A-Z]+/.test(code)) {
-    // Node/got network errors: ECONNREFUSED, ECONNRESET, ENOTFOUND, ETIMEDOUT...
+  if (typeof code === 'string' && isNetworkCode(code)) {
     return { error: { code: 'upstream_unreachable', message: `${code}: ${(err as Error).message}`, retryable: true } };
   }
   const message = err instanceof Error ? err.message : String(err);
   return { error: { code: 'handler_error', message, retryable: true } };
+}
+
+/**
+ * Errors of the connection rather than of our code: system errnos (ECONNREFUSED,
+ * ECONNRESET, ENOTFOUND, EAI_AGAIN, ...) and HTTP parser errors (HPE_*: the upstream
+ * answered something that is not HTTP). Node's own ERR_* codes are not among them: they
+ * name a bug or a bad setting here, and calling that "unreachable" would mislead.
+ */
+function isNetworkCode(code: string): boolean {
+  return /^E(?!RR_)[A-Z0-9_]+$/.test(code) || /^HPE_[A-Z_]+$/.test(code);
 }

@@ -4,17 +4,33 @@ import type { HttpResult } from '../../src/core/job-schema.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { classifyStatus, parseRetryAfterMs } from '../../src/core/retry-policy.js';
 import { traceparentFor } from '../../src/core/trace-context.js';
+import { PermanentError } from '../handlers/index.js';
 import { UpstreamResponseError, UpstreamStatusError } from './attempt-failure.js';
 
 const TEXTUAL = /^(text\/|application\/(json|xml|[a-z.+-]*\+(json|xml)|javascript|x-www-form-urlencoded))/i;
 
-/** Joins the target's URL and a captured path suffix and query, refusing to leave the target's path. */
+/**
+ * Joins the target's URL and a captured path suffix and query, refusing to leave the
+ * target's path. The suffix is a path *below* the target's ("" or "/…"): compared on a
+ * segment boundary, so that "/api" cannot reach "/api2" or "/apix". The target's own
+ * query (an API version, say) is kept and the captured one appended to it.
+ */
 export function upstreamUrl(base: string, pathSuffix: string, query: string): string {
   const url = new URL(base);
-  const basePath = url.pathname.replace(/\/$/, '');
-  url.pathname = basePath + pathSuffix;
-  if (!url.pathname.startsWith(basePath)) throw new Error('path escapes the target URL');
-  url.search = query;
+  if (pathSuffix !== '') {
+    const basePath = url.pathname.replace(/\/$/, '');
+    // The URL parser resolves ".." and "%2e%2e"; checking after it sees what the upstream will see.
+    url.pathname = basePath + pathSuffix;
+    const inside = url.pathname === basePath || url.pathname.startsWith(`${basePath}/`);
+    if (!pathSuffix.startsWith('/') || !inside) {
+      throw new PermanentError('the path escapes the target URL', { code: 'invalid_input' });
+    }
+  }
+  if (query !== '') {
+    // The explicit "?" keeps a query that itself starts with "?" intact (the setter drops one).
+    const own = url.search.slice(1);
+    url.search = `?${own === '' ? '' : `${own}&`}${query}`;
+  }
   return url.toString();
 }
 
@@ -51,7 +67,9 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
   const request = got(url, {
     method: method as 'GET',
     headers,
-    ...(body !== undefined && { body }),
+    // A captured GET may carry a body, and replay means sending it; HEAD content has no use.
+    ...(body !== undefined && method !== 'HEAD' && { body }),
+    allowGetBody: true,
     signal,
     throwHttpErrors: false,
     followRedirect: false,
@@ -67,17 +85,15 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
     response = await request;
   } catch (err) {
     if ((err as { name?: string }).name === 'CancelError' && !signal.aborted) {
+      // The status line came before the body: a body cut short for its size is only a
+      // too-large *result* when the answer was a 2xx; a 503 error page is still a 503.
+      const head = (err as { response?: Pick<Response, 'statusCode' | 'headers'> }).response;
+      if (head) throwUnlessSuccess(head);
       throw new UpstreamResponseError('result_too_large', `upstream body exceeds ${target.maxResultBytes} bytes`);
     }
     throw err;
   }
-  const verdict = classifyStatus(response.statusCode);
-  if (verdict.kind !== 'success') {
-    const retryAfter = verdict.kind === 'retryable' && verdict.honourRetryAfter
-      ? parseRetryAfterMs(headerValue(response.headers['retry-after']), Date.now())
-      : undefined;
-    throw new UpstreamStatusError(response.statusCode, verdict.kind === 'retryable', retryAfter);
-  }
+  throwUnlessSuccess(response);
   if (response.rawBody.length > target.maxResultBytes) {
     throw new UpstreamResponseError('result_too_large', `upstream body exceeds ${target.maxResultBytes} bytes`);
   }
@@ -89,6 +105,16 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
     body: response.rawBody.toString(asText ? 'utf8' : 'base64'),
     bodyEncoding: asText ? 'utf8' : 'base64',
   };
+}
+
+/** A non-2xx answer fails the attempt; 429 and 503 pass their Retry-After on. */
+function throwUnlessSuccess(res: Pick<Response, 'statusCode' | 'headers'>): void {
+  const verdict = classifyStatus(res.statusCode);
+  if (verdict.kind === 'success') return;
+  const retryAfter = verdict.kind === 'retryable' && verdict.honourRetryAfter
+    ? parseRetryAfterMs(headerValue(res.headers['retry-after']), Date.now())
+    : undefined;
+  throw new UpstreamStatusError(res.statusCode, verdict.kind === 'retryable', retryAfter);
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

@@ -101,7 +101,9 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     try {
       const result = await runAttempt(target, record, attempt, controller.signal);
       const resultJson = JSON.stringify(result ?? null);
-      if (Buffer.byteLength(resultJson) > target.maxResultBytes) {
+      // An http target's limit is on the upstream body (call-upstream enforces it while
+      // reading); the stored envelope around it (base64, headers) does not count.
+      if (target.kind !== 'http' && Buffer.byteLength(resultJson) > target.maxResultBytes) {
         throw Object.assign(new Error(`result exceeds ${target.maxResultBytes} bytes`), { permanent: true });
       }
       await finish(record, 'succeeded', {

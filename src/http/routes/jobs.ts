@@ -102,7 +102,8 @@ function sendResult(res: Response, record: JobRecord, config: GatewayConfig, pol
   if (http?.success) {
     // Transparent replay: the upstream's own status, type and bytes.
     const r = http.data;
-    if (r.contentType) res.type(r.contentType);
+    // Set verbatim: res.type() would append a charset the upstream never sent.
+    if (r.contentType) res.setHeader('Content-Type', r.contentType);
     res.status(r.status).send(Buffer.from(r.body, r.bodyEncoding === 'base64' ? 'base64' : 'utf8'));
     return;
   }

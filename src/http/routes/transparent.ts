@@ -8,6 +8,24 @@ import { respondToSubmit } from '../respond-job.js';
 const PREFIX = '/v1/async/';
 
 /**
+ * Never replayed, even when a target lists them: they describe this hop's connection and
+ * framing (the worker's HTTP client sets its own), the gateway's own host, or an encoding
+ * the body parser has already undone (a gzip body is captured inflated).
+ */
+const NOT_REPLAYABLE = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-encoding',
+]);
+
+/**
  * Transparent mode: `ANY /v1/async/{target}/{path…}` captures the request itself
  * (method, path suffix, query, allowed headers, raw body) and answers 202; the
  * worker replays it to the http target, and `GET …/result` replays the answer.
@@ -31,7 +49,7 @@ export function transparentRouter(config: GatewayConfig, service: JobService, id
   router.all(['/v1/async/:target', '/v1/async/:target/*path'], idempotency, async (req, res) => {
     const target = config.targets.get(String(req.params.target))!;
     if (target.kind !== 'http') throw new ApiError('wrong_target_kind');
-    const request = capture(req, target.name, target.forwardHeaders);
+    const request = capture(req, target.forwardHeaders);
     const record = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
@@ -50,11 +68,15 @@ function callbackFromHeader(url: string | undefined): { callback?: { url: string
   return url === undefined ? {} : { callback: { url }, callbackPath: 'header:Callback-Url' };
 }
 
-function capture(req: express.Request, targetName: string, allowed: readonly string[]): CapturedRequest {
+function capture(req: express.Request, allowed: readonly string[]): CapturedRequest {
   const raw = req.originalUrl;
   const q = raw.indexOf('?');
   const pathPart = q === -1 ? raw : raw.slice(0, q);
-  const suffix = pathPart.slice(PREFIX.length + encodeURIComponent(targetName).length);
+  // Everything after the raw target segment, however the client spelled the name
+  // ("sh%6Fp" is "shop" to the router but two characters longer on the wire).
+  const rest = pathPart.slice(PREFIX.length);
+  const slash = rest.indexOf('/');
+  const suffix = slash === -1 ? '' : rest.slice(slash);
   const decodedSegments = suffix.split('/').map((s) => {
     try {
       return decodeURIComponent(s);
@@ -67,6 +89,7 @@ function capture(req: express.Request, targetName: string, allowed: readonly str
   }
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const name of allowed) {
+    if (NOT_REPLAYABLE.has(name)) continue;
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
     else if (Array.isArray(value)) headers[name] = value.join(', ');
