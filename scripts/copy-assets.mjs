@@ -3,3 +3,5 @@ import { cpSync } from 'node:fs';
 
 cpSync('openapi.yaml', 'dist/openapi.yaml');
 cpSync('config', 'dist/config', { recursive: true });
+// The dashboard's static page, found beside the compiled routes as in the sources.
+cpSync('src/admin-ui', 'dist/src/admin-ui', { recursive: true });

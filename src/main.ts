@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { createLogger, redactUrl } from './core/logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { announceAuth, checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-runtime.js';
 import { createGatewayRuntime, type GatewayRuntime } from './runtime/gateway-runtime.js';
@@ -27,9 +28,11 @@ process.once('SIGTERM', exitDuringStartup);
 try {
   localRedis = env.AUTO_REDIS ? await ensureLocalRedis(env.REDIS_URL, '.data', logger) : null;
   await checkRedis(env.REDIS_URL, logger);
-  executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger });
-  notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger });
-  gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
+  // One registry for the three parts: the gateway's /metrics shows them all.
+  const metrics = createMetrics({ process: 'all-in-one', defaultMetrics: true });
+  executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
+  notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
+  gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
   server = await listen(gateway.app, env.PORT);
 } catch (err) {
   // Whatever fails (Redis, the port already taken), undo what started: above all the

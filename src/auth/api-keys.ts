@@ -1,6 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export type Role = 'client' | 'admin';
+/**
+ * client: submits and reads its tenant's jobs. admin: also the operator API and the
+ * dashboard. metrics: only GET /metrics (what a Prometheus scraper needs, nothing more).
+ */
+export const ROLES = ['client', 'admin', 'metrics'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface ApiKeyEntry {
   /** A label for logs and audits; never the key itself. */

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { generateApiKey, hashApiKey } from '../auth/api-keys.js';
+import { generateApiKey, hashApiKey, ROLES } from '../auth/api-keys.js';
 
 /**
  * Operator CLI. `npm run cli -- create-key --tenant acme --role client [--id acme-ci] [--json]`
  * prints a new API key once, with the config entry (its hash) to paste under auth.keys.
  */
-const USAGE = 'usage: async-gateway create-key --tenant <name> [--role client|admin] [--id <label>] [--json]\n';
+const USAGE = 'usage: async-gateway create-key --tenant <name> [--role client|admin|metrics] [--id <label>] [--json]\n';
 
 function createKey(args: string[]): void {
   const { values } = parseArgs({
@@ -14,9 +14,10 @@ function createKey(args: string[]): void {
     options: { tenant: { type: 'string' }, role: { type: 'string', default: 'client' }, id: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   if (!values.tenant || !/^[A-Za-z0-9_.-]{1,64}$/.test(values.tenant)) throw new Error('--tenant is required (1-64 of A-Z a-z 0-9 _ . -)');
-  if (values.role !== 'client' && values.role !== 'admin') throw new Error('--role is client or admin');
+  const role = ROLES.find((r) => r === values.role);
+  if (!role) throw new Error(`--role is one of ${ROLES.join(', ')}`);
   const key = generateApiKey();
-  const entry = { id: values.id ?? `${values.tenant}-${Date.now().toString(36)}`, tenant: values.tenant, role: values.role, sha256: hashApiKey(key) };
+  const entry = { id: values.id ?? `${values.tenant}-${Date.now().toString(36)}`, tenant: values.tenant, role, sha256: hashApiKey(key) };
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ key, entry })}\n`);
     return;

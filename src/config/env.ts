@@ -15,6 +15,13 @@ const EnvSchema = z.object({
   REQUIRE_API_KEYS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** `npm start` only: start a private redis-server when none answers (explicit: "false" means false). */
   AUTO_REDIS: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /**
+   * Worker processes only: the port of their /metrics, /healthz and /readyz endpoint.
+   * Unset: 9464 for an executor, 9465 for a notifier; 0 picks a free port (logged);
+   * "off" serves none. The gateway serves /metrics on its own port.
+   */
+  METRICS_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).optional(),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

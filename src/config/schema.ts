@@ -1,3 +1,4 @@
+import { ROLES } from '../auth/api-keys.js';
 import { z } from 'zod';
 import { isValidAllowlistEntry } from '../webhooks/address-policy.js';
 import { DEFAULT_SCHEDULE_MS } from '../webhooks/delivery-schedule.js';
@@ -176,7 +177,7 @@ export const AuthSchema = z
           .object({
             id: z.string().min(1).max(64),
             tenant: z.string().regex(TENANT_NAME, 'tenant names are 1-64 of A-Z a-z 0-9 _ . -'),
-            role: z.enum(['client', 'admin']),
+            role: z.enum(ROLES),
             sha256: z.string().regex(/^[0-9a-f]{64}$/, 'the hex SHA-256 of the key'),
           })
           .strict(),

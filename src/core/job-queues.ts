@@ -34,6 +34,7 @@ const DEPTH_CACHE_MS = 500;
 export class JobQueues {
   private readonly queues = new Map<string, Queue<QueuedJobData>>();
   private readonly depths = new Map<string, { atMs: number; depth: Promise<number> }>();
+  private webhookView: Queue | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -54,6 +55,13 @@ export class JobQueues {
       this.queues.set(targetName, q);
     }
     return q;
+  }
+
+  /** The notifier's queue, for the dashboard's raw view (the gateway itself enqueues through WebhookQueue). */
+  webhookQueue(): Queue {
+    this.webhookView ??= new Queue(this.keys.webhookQueueName(), { connection: this.connection, prefix: this.keys.bullPrefix() });
+    this.webhookView.on('error', () => undefined);
+    return this.webhookView;
   }
 
   async enqueue(target: Target, opts: EnqueueOptions): Promise<void> {
@@ -120,9 +128,43 @@ export class JobQueues {
     };
   }
 
+  /** Ids of the jobs still in the target's queue: running first, then waiting (in run order), then delayed. */
+  async liveIds(targetName: string, limit: number): Promise<string[]> {
+    const jobs = await this.queue(targetName).getJobs(['active', 'prioritized', 'wait', 'delayed'], 0, limit - 1, true);
+    return jobs.slice(0, limit).map((j) => j.id).filter((id): id is string => typeof id === 'string');
+  }
+
+  /**
+   * Ids of the jobs that have been ready to run the longest: the tail of the wait list,
+   * the head of each priority band (within a band BullMQ orders by arrival) and the
+   * earliest delayed job (due, and still delayed, when no executor is promoting them).
+   * Read at scrape time for the oldest-waiting-job gauge; one pipelined round trip.
+   */
+  async longestWaitingIds(targetName: string): Promise<string[]> {
+    const target = this.targets.get(targetName);
+    if (!target) throw new Error(`unknown target ${targetName}`);
+    const { keys } = this.queue(targetName);
+    const pipeline = this.connection.pipeline();
+    pipeline.lindex(keys.wait!, '-1');
+    // BullMQ's prioritized score is priority * 2^32 + arrival counter (getPriorityScore.lua).
+    const band = 0x100000000;
+    for (let p = 1; p <= target.priority.max - target.priority.min + 1; p++) {
+      pipeline.zrangebyscore(keys.prioritized!, p * band, (p + 1) * band - 1, 'LIMIT', 0, 1);
+    }
+    pipeline.zrange(keys.delayed!, '0', '0');
+    const replies = (await pipeline.exec()) ?? [];
+    const ids = new Set<string>();
+    for (const [err, value] of replies) {
+      if (err) throw err;
+      for (const id of Array.isArray(value) ? value : [value]) if (typeof id === 'string') ids.add(id);
+    }
+    return [...ids];
+  }
+
   async close(): Promise<void> {
-    const all = [...this.queues.values()];
+    const all: Queue[] = [...this.queues.values(), ...(this.webhookView ? [this.webhookView] : [])];
     this.queues.clear();
+    this.webhookView = undefined;
     await Promise.allSettled(all.map((q) => q.close()));
   }
 }

@@ -20,7 +20,14 @@ export interface Keys {
   /** Prefix of the per-tenant request rate counters. */
   rateLimitPrefix(): string;
   deadLetters(): string;
+  /** Heartbeats of the executors serving a target (sorted set: worker id → last seen ms). */
   workers(target: string): string;
+  /** Heartbeats of the notifier processes. */
+  notifiers(): string;
+  /** Per-minute outcome counters for the dashboard's chart (hash: "target|outcome" → count). */
+  statsMinute(minuteStartMs: number): string;
+  /** The most recently finished jobs of a target, newest first (capped list). */
+  targetRecent(target: string): string;
   /** Published with the job id whenever a job record changes. */
   jobChannel(): string;
   /** Published with the job id when a running job must be aborted. */
@@ -45,6 +52,9 @@ export function createKeys(prefix: string): Keys {
     rateLimitPrefix: () => `${prefix}:rate`,
     deadLetters: () => `${prefix}:dead-letters`,
     workers: (target: string) => `${prefix}:workers:${target}`,
+    notifiers: () => `${prefix}:notifiers`,
+    statsMinute: (minuteStartMs: number) => `${prefix}:stats:${minuteStartMs}`,
+    targetRecent: (target: string) => `${prefix}:target:${target}:recent`,
     jobChannel: () => `${prefix}:job-changed`,
     cancelChannel: () => `${prefix}:job-cancel`,
     bullPrefix: () => `${prefix}:q`,

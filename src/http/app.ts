@@ -17,6 +17,12 @@ import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
 import { transparentRouter } from './routes/transparent.js';
+import { dashboardPublicRouter, dashboardRouter } from './routes/dashboard.js';
+import { httpMetrics } from './middleware/http-metrics.js';
+import type { AdminSessions } from '../auth/admin-sessions.js';
+import type { JobQueues } from '../core/job-queues.js';
+import type { FleetStatus } from '../observability/fleet-status.js';
+import { exposition, type Metrics } from '../observability/metrics.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -28,6 +34,13 @@ export interface AppDeps {
   /** The producer connection, for readiness and to tell an outage from a bug. */
   redis: Redis;
   logger: Logger;
+  /** This process's Prometheus registry and counters. */
+  metrics: Metrics;
+  /** Queue depths and workers seen, for /readyz and the dashboard. */
+  fleet: FleetStatus;
+  /** BullMQ queues, for the dashboard's raw queue view. */
+  queues: JobQueues;
+  sessions: AdminSessions;
 }
 
 /** Wires the gateway's HTTP API. Never listens: src/server.ts and the tests do that. */
@@ -40,15 +53,24 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   if (deps.config.server.corsOrigins.length) app.use(corsFor(deps.config.server.corsOrigins));
   app.use(requestContext(deps.logger));
-  app.use(healthRouter(deps.redis));
-  app.use(authenticate(deps.config.auth.keys));
+  app.use(httpMetrics(deps.metrics));
+  app.use(healthRouter(deps.redis, deps.fleet, { notifierRequired: deps.config.webhooks.secrets.length > 0 }));
+  app.use(dashboardPublicRouter(deps.config.auth.keys, deps.sessions));
+  app.use(authenticate(deps.config.auth.keys, deps.sessions));
+  app.get('/metrics', requireRole('admin', 'metrics'), async (_req, res) => {
+    const { contentType, body } = await exposition(deps.metrics);
+    res.type(contentType).send(body);
+  });
+  // A metrics key reads /metrics and nothing else.
+  app.use(requireRole('client', 'admin'));
   app.use(tenantRateLimit(deps.redis, deps.keysPrefix, deps.config.tenants));
-  app.use('/v1/admin', requireRole('admin'));
+  app.use(['/v1/admin', '/admin'], requireRole('admin'));
   const idem = idempotency(deps.idempotency, deps.config.tenants);
   app.use(jobsRouter(deps.config, deps.jobs, idem));
   app.use(transparentRouter(deps.config, deps.jobs, idem));
   app.use(adminRouter(deps.config, deps.admin));
+  app.use(dashboardRouter(deps.queues, [...deps.config.targets.keys()]));
   app.use((req, _res, next) => next(new ApiError('route_not_found', `no route for ${req.method} ${req.path}`)));
-  app.use(errorHandler(() => deps.redis.status === 'ready'));
+  app.use(errorHandler(() => deps.redis.status === 'ready', () => deps.metrics.redisErrors.inc({ connection: 'gateway' })));
   return app;
 }

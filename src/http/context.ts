@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { Role } from '../auth/api-keys.js';
 import type { Logger } from '../core/logger.js';
 
 /** What the middleware chain learns about a request, for the routes to use. */
@@ -7,7 +8,7 @@ export interface RequestContext {
   /** Carried with the job to the worker, the upstream and the logs. */
   correlationId: string;
   tenant: string;
-  role: 'client' | 'admin';
+  role: Role;
   /** The API key's label; `open` when the gateway runs without keys. */
   keyId: string;
   log: Logger;

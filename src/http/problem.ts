@@ -37,7 +37,7 @@ const PARSER_ERRORS: Record<string, ErrorCode> = {
  * Last in the chain: ApiErrors become problem+json; body-parser errors are mapped;
  * anything else is logged in full and answered with a bare 500.
  */
-export function errorHandler(storeReady: () => boolean): ErrorRequestHandler {
+export function errorHandler(storeReady: () => boolean, onRedisFailure: () => void = () => undefined): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
   if (res.headersSent) {
     res.destroy();
@@ -55,6 +55,7 @@ export function errorHandler(storeReady: () => boolean): ErrorRequestHandler {
     return sendProblem(res, new ApiError('invalid_parameter', 'the path is not valid percent-encoding'), req.originalUrl);
   }
   if (!storeReady() || isRedisTimeout(err)) {
+    onRedisFailure();
     req.ctx?.log.warn({ err }, 'Redis unavailable');
     return sendProblem(res, new ApiError('redis_unavailable', 'the job store is unreachable; retry later', { retryAfterSeconds: 1 }), req.originalUrl);
   }

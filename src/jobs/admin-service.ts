@@ -4,13 +4,36 @@ import type { JobQueues, QueueCounts } from '../core/job-queues.js';
 import type { Attempt, JobRecord } from '../core/job-record.js';
 import type { JobStore } from '../core/job-store.js';
 import type { Logger } from '../core/logger.js';
+import type { Delivery } from '../core/job-schema.js';
+import type { FleetStatus, TargetStatus } from '../observability/fleet-status.js';
+import type { JobActivity, MinuteCounts } from '../observability/job-activity.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 
 export interface TargetView {
   name: string;
   kind: Target['kind'];
   counts: QueueCounts;
+  /** Executors seen (heartbeat) within the last 15 s. */
+  workers: number;
+  /** Seconds the job ready the longest has waited; 0 when none waits. */
+  oldestWaitingSeconds: number;
   policy: { attempts: number; timeoutMs: number; concurrency: number; maxQueueAgeMs: number; priority: Target['priority'] };
+}
+
+export interface JobTimeline {
+  record: JobRecord;
+  attempts: Attempt[];
+  deliveries: Delivery[];
+}
+
+export interface AdminDeps {
+  config: GatewayConfig;
+  store: JobStore;
+  queues: JobQueues;
+  logger: Logger;
+  fleet: FleetStatus;
+  activity: JobActivity;
+  trigger?: CallbackTrigger | null;
 }
 
 export interface DeadLetter {
@@ -20,13 +43,18 @@ export interface DeadLetter {
 
 /** Operator actions: targets (pause, resume, depths) and dead letters (list, inspect, replay, purge). */
 export class AdminService {
-  constructor(
-    private readonly config: GatewayConfig,
-    private readonly store: JobStore,
-    private readonly queues: JobQueues,
-    private readonly logger: Logger,
-    private readonly trigger: CallbackTrigger | null = null,
-  ) {}
+  private readonly config: GatewayConfig;
+  private readonly store: JobStore;
+  private readonly queues: JobQueues;
+  private readonly logger: Logger;
+  private readonly fleet: FleetStatus;
+  private readonly activity: JobActivity;
+  private readonly trigger: CallbackTrigger | null;
+
+  constructor(deps: AdminDeps) {
+    ({ config: this.config, store: this.store, queues: this.queues, logger: this.logger, fleet: this.fleet, activity: this.activity } = deps);
+    this.trigger = deps.trigger ?? null;
+  }
 
   private target(name: string): Target {
     const t = this.config.targets.get(name);
@@ -35,17 +63,50 @@ export class AdminService {
   }
 
   async targets(): Promise<TargetView[]> {
-    return Promise.all([...this.config.targets.values()].map((t) => this.targetView(t.name)));
+    const snapshot = await this.fleet.snapshot();
+    return snapshot.targets.map((status) => this.view(this.target(status.name), status));
   }
 
   async targetView(name: string): Promise<TargetView> {
     const t = this.target(name);
+    // Fresh, not the shared snapshot: an operator who just paused a target expects to see it.
+    const [counts, seen] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen()]);
+    const oldest = (await this.fleet.snapshot()).targets.find((s) => s.name === t.name)?.oldestWaitingMs ?? 0;
+    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: oldest });
+  }
+
+  private view(t: Target, status: TargetStatus): TargetView {
     return {
       name: t.name,
       kind: t.kind,
-      counts: await this.queues.counts(t.name),
+      counts: status.counts,
+      workers: status.workers,
+      oldestWaitingSeconds: Math.round(status.oldestWaitingMs) / 1_000,
       policy: { attempts: t.attempts, timeoutMs: t.timeoutMs, concurrency: t.concurrency, maxQueueAgeMs: t.maxQueueAgeMs, priority: t.priority },
     };
+  }
+
+  /** Everything known about one job, whichever tenant owns it: the operator's view of its timeline. */
+  async job(id: string): Promise<JobTimeline> {
+    const record = await this.store.get(id);
+    if (!record) throw new ApiError('job_not_found', `no job ${id}`);
+    const [attempts, deliveries] = await Promise.all([this.store.attempts(id), this.store.deliveries(id)]);
+    return { record, attempts, deliveries };
+  }
+
+  /**
+   * A target's jobs: `live` ones still in its queue (running first, then waiting, then
+   * delayed), or the `recent`ly finished ones, newest first.
+   */
+  async targetJobs(name: string, view: 'live' | 'recent', limit: number): Promise<JobRecord[]> {
+    this.target(name);
+    const ids = view === 'recent' ? await this.activity.recentIds(name, limit) : await this.queues.liveIds(name, limit);
+    return (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null);
+  }
+
+  /** Outcomes per minute and target over the last `minutes` minutes, for the dashboard's chart. */
+  async activitySeries(minutes: number): Promise<Record<string, MinuteCounts[]>> {
+    return this.activity.series([...this.config.targets.keys()], minutes);
   }
 
   async setPaused(name: string, paused: boolean): Promise<TargetView> {

@@ -16,6 +16,7 @@ import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-pol
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { limitsFor } from '../auth/tenant-limits.js';
+import { JobObserver } from '../observability/job-observer.js';
 
 export interface SubmitCommand {
   tenant: string;
@@ -47,11 +48,17 @@ export class JobService {
     private readonly queues: JobQueues,
     private readonly watcher: JobWatcher,
     private readonly logger: Logger,
-    private readonly trigger: CallbackTrigger | null = null,
-    private readonly resolve: Resolver = systemResolver,
+    opts: { trigger?: CallbackTrigger; resolve?: Resolver; observer?: JobObserver } = {},
   ) {
     this.callbackPolicy = createAddressPolicy(config.webhooks.allowlist);
+    this.trigger = opts.trigger ?? null;
+    this.resolve = opts.resolve ?? systemResolver;
+    this.observer = opts.observer ?? new JobObserver();
   }
+
+  private readonly trigger: CallbackTrigger | null;
+  private readonly resolve: Resolver;
+  private readonly observer: JobObserver;
 
   target(name: string): Target | undefined {
     return this.config.targets.get(name);
@@ -123,6 +130,7 @@ export class JobService {
       if (queued.status === 'fulfilled') await this.queues.removeWaiting(target.name, record.id).catch(() => undefined);
       throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
     }
+    this.observer.accepted(target.name);
     this.logger.info(
       { event: 'job.accepted', jobId: record.id, target: target.name, tenant: cmd.tenant, correlationId: cmd.correlationId },
       'job accepted',
@@ -222,6 +230,7 @@ export class JobService {
       if (done.applied) {
         await this.queues.removeWaiting(record.target, id).catch(() => undefined);
         await this.trigger?.jobEnded(record, 'canceled', now).catch(() => undefined);
+        await this.observer.finished(record, 'canceled', now, false);
         this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
         return this.get(tenant, id);
       }

@@ -9,6 +9,9 @@ import { judgeEvictionPolicy } from '../core/eviction-policy.js';
 import { redactUrl, type Logger } from '../core/logger.js';
 import { closeRedis, createRedis, waitReady } from '../core/redis.js';
 import { createHttpServer } from '../http/http-server.js';
+import type { Redis } from 'ioredis';
+import type { Metrics } from '../observability/metrics.js';
+import { startMetricsServer } from '../observability/metrics-server.js';
 
 export const DEMO_CONFIG_PATH = fileURLToPath(new URL('../../config/demo.yaml', import.meta.url));
 
@@ -129,4 +132,27 @@ export async function closeServer(server: Server, graceMs: number): Promise<void
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   await closed;
   clearTimeout(timer);
+}
+
+/**
+ * A worker's /metrics, /healthz and /readyz on METRICS_PORT (default `defaultPort`;
+ * "off" serves none). A port already taken is a start-up error: Prometheus would
+ * otherwise scrape some other process and report it as this one.
+ */
+export async function serveWorkerMetrics(
+  env: Readonly<Env>,
+  defaultPort: number,
+  runtime: { metrics: Metrics; connection: Redis; isRunning(): boolean },
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  const port = env.METRICS_PORT ?? defaultPort;
+  if (port === 'off') return async () => undefined;
+  try {
+    const served = await startMetricsServer({ metrics: runtime.metrics, redis: runtime.connection, port, host: env.METRICS_HOST, isRunning: runtime.isRunning });
+    logger.info({ event: 'metrics.listening', port: served.port, host: env.METRICS_HOST }, `metrics on http://${env.METRICS_HOST}:${served.port}/metrics`);
+    return served.close;
+  } catch (err) {
+    process.stderr.write(`async-gateway: cannot serve metrics on ${env.METRICS_HOST}:${port}: ${(err as Error).message} (set METRICS_PORT to a free port, 0 for any, or off)\n`);
+    process.exit(78);
+  }
 }

@@ -7,9 +7,22 @@ import { Executor } from '../../workers/executor/executor.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { indexHorizonMs } from './index-horizon.js';
+import type { Redis } from 'ioredis';
+import { JobActivity } from '../observability/job-activity.js';
+import { JobObserver } from '../observability/job-observer.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { countRedisErrors } from '../observability/redis-errors.js';
+import { newWorkerId, WorkerHeartbeat } from '../observability/worker-heartbeat.js';
 
 export interface ExecutorRuntime {
   executor: Executor;
+  metrics: Metrics;
+  /** This process's heartbeat id (what /readyz and the dashboard count). */
+  workerId: string;
+  /** The worker connection, for the metrics server's readiness check. */
+  connection: Redis;
+  /** False once close() began. */
+  isRunning(): boolean;
   /** Idempotent: drains the executor (up to `timeoutMs`), then closes its connections. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -19,13 +32,15 @@ export async function startExecutorRuntime(opts: {
   redisUrl: string;
   logger: Logger;
   targets?: readonly string[];
+  metrics?: Metrics;
 }): Promise<ExecutorRuntime> {
   const { config, redisUrl, logger } = opts;
+  const metrics = opts.metrics ?? createMetrics({ process: 'executor', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
   const connection = createRedis(redisUrl, 'worker', 'executor');
   const subscriber = createRedis(redisUrl, 'subscriber', 'executor-sub');
-  connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
-  subscriber.on('error', (err) => logger.debug({ err: err.message }, 'redis subscriber error'));
+  countRedisErrors(connection, 'executor', metrics, logger);
+  countRedisErrors(subscriber, 'executor-sub', metrics, logger);
   const store = new JobStore(connection, keys, indexHorizonMs(config));
   const webhooks = new WebhookQueue(connection, keys);
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
@@ -37,14 +52,23 @@ export async function startExecutorRuntime(opts: {
     connection,
     subscriber,
     logger,
+    observer: new JobObserver(metrics, new JobActivity(connection, keys)),
     ...(opts.targets && { targets: opts.targets }),
   });
   await executor.start();
+  const heartbeat = new WorkerHeartbeat(connection, executor.servedTargets.map((t) => keys.workers(t)), newWorkerId('executor'));
+  await heartbeat.start();
   let closing: Promise<void> | null = null;
   return {
     executor,
+    metrics,
+    workerId: heartbeat.workerId,
+    connection,
+    isRunning: () => closing === null,
     close(timeoutMs = 25_000) {
       closing ??= (async () => {
+        // Leave the roll-call first: this process takes no new jobs from here on.
+        await heartbeat.stop();
         await executor.close(timeoutMs);
         await webhooks.close().catch(() => undefined);
         await Promise.allSettled([closeRedis(subscriber), closeRedis(connection)]);

@@ -14,9 +14,17 @@ import { JobService } from '../jobs/job-service.js';
 import { indexHorizonMs } from './index-horizon.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
+import { AdminSessions } from '../auth/admin-sessions.js';
+import { FleetStatus } from '../observability/fleet-status.js';
+import { JobActivity } from '../observability/job-activity.js';
+import { JobObserver } from '../observability/job-observer.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { registerQueueCollectors } from '../observability/queue-collectors.js';
+import { countRedisErrors } from '../observability/redis-errors.js';
 
 export interface GatewayRuntime {
   app: Express;
+  metrics: Metrics;
   keys: Keys;
   store: JobStore;
   redis: Redis;
@@ -27,25 +35,42 @@ export interface GatewayRuntime {
 }
 
 /** Builds everything the gateway needs on its own connections. Does not listen. */
-export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger }): Promise<GatewayRuntime> {
+export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics }): Promise<GatewayRuntime> {
   const { config, redisUrl, logger } = opts;
+  const metrics = opts.metrics ?? createMetrics({ process: 'gateway', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
   const redis = createRedis(redisUrl, 'producer', 'gateway');
   const subscriber = createRedis(redisUrl, 'subscriber', 'gateway-sub');
-  redis.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
-  subscriber.on('error', (err) => logger.debug({ err: err.message }, 'redis subscriber error'));
+  countRedisErrors(redis, 'gateway', metrics, logger);
+  countRedisErrors(subscriber, 'gateway-sub', metrics, logger);
   const store = new JobStore(redis, keys, indexHorizonMs(config));
   const queues = new JobQueues(redis, keys, config.targets);
   const watcher = new JobWatcher(subscriber, keys.jobChannel());
   await watcher.start();
   const webhooks = new WebhookQueue(redis, keys);
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
-  const jobs = new JobService(config, store, queues, watcher, logger, trigger);
-  const admin = new AdminService(config, store, queues, logger, trigger);
-  const app = createApp({ config, jobs, admin, redis, logger, idempotency: new IdempotencyStore(redis, keys), keysPrefix: keys.rateLimitPrefix() });
+  const activity = new JobActivity(redis, keys);
+  const fleet = new FleetStatus(redis, keys, queues, config.targets);
+  registerQueueCollectors(metrics, fleet);
+  const jobs = new JobService(config, store, queues, watcher, logger, { trigger, observer: new JobObserver(metrics, activity) });
+  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity });
+  const app = createApp({
+    config,
+    jobs,
+    admin,
+    redis,
+    logger,
+    metrics,
+    fleet,
+    queues,
+    sessions: new AdminSessions(redis, keys.prefix),
+    idempotency: new IdempotencyStore(redis, keys),
+    keysPrefix: keys.rateLimitPrefix(),
+  });
   let closing: Promise<void> | null = null;
   return {
     app,
+    metrics,
     keys,
     store,
     redis,

@@ -5,25 +5,43 @@ import type { Logger } from '../core/logger.js';
 import { closeRedis, createRedis } from '../core/redis.js';
 import { Notifier } from '../../workers/notifier/notifier.js';
 import { indexHorizonMs } from './index-horizon.js';
+import type { Redis } from 'ioredis';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
+import { countRedisErrors } from '../observability/redis-errors.js';
+import { newWorkerId, WorkerHeartbeat } from '../observability/worker-heartbeat.js';
 
 export interface NotifierRuntime {
   notifier: Notifier;
+  metrics: Metrics;
+  workerId: string;
+  connection: Redis;
+  isRunning(): boolean;
   close(): Promise<void>;
 }
 
-export async function startNotifierRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger }): Promise<NotifierRuntime> {
+export async function startNotifierRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics }): Promise<NotifierRuntime> {
   const { config, redisUrl, logger } = opts;
+  const metrics = opts.metrics ?? createMetrics({ process: 'notifier', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
   const connection = createRedis(redisUrl, 'worker', 'notifier');
-  connection.on('error', (err) => logger.debug({ err: err.message }, 'redis connection error'));
+  countRedisErrors(connection, 'notifier', metrics, logger);
   const store = new JobStore(connection, keys, indexHorizonMs(config));
-  const notifier = new Notifier({ config, keys, store, connection, logger });
+  const notifier = new Notifier({ config, keys, store, connection, logger, metrics });
   await notifier.start();
+  const heartbeat = new WorkerHeartbeat(connection, [keys.notifiers()], newWorkerId('notifier'));
+  await heartbeat.start();
   let closing: Promise<void> | null = null;
   return {
     notifier,
+    metrics,
+    workerId: heartbeat.workerId,
+    connection,
+    isRunning: () => closing === null,
     close() {
-      closing ??= notifier.close().then(() => closeRedis(connection));
+      closing ??= heartbeat
+        .stop()
+        .then(() => notifier.close())
+        .then(() => closeRedis(connection));
       return closing;
     },
   };

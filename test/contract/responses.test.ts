@@ -75,6 +75,13 @@ describe('responses match openapi.yaml', () => {
     await expectToMatchSpec('get', '/v1/admin/webhook-dead-letters', await r().get('/v1/admin/webhook-dead-letters'));
     const missing = `/v1/admin/webhook-dead-letters/${ids[0]}/redeliver`;
     await expectToMatchSpec('post', missing, await r().post(missing));
+    await expectToMatchSpec('get', `/v1/admin/jobs/${ids[0]}`, await r().get(`/v1/admin/jobs/${ids[0]}`));
+    await expectToMatchSpec('get', '/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAA', await r().get('/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAA'));
+    await expectToMatchSpec('get', '/v1/admin/targets/fail/jobs', await r().get('/v1/admin/targets/fail/jobs?view=recent'));
+    await expectToMatchSpec('get', '/v1/admin/targets/fail/jobs', await r().get('/v1/admin/targets/fail/jobs?view=x'));
+    await expectToMatchSpec('get', '/v1/admin/targets/nope/jobs', await r().get('/v1/admin/targets/nope/jobs'));
+    await expectToMatchSpec('get', '/v1/admin/activity', await r().get('/v1/admin/activity?minutes=3'));
+    await expectToMatchSpec('get', '/v1/admin/activity', await r().get('/v1/admin/activity?minutes=0'));
   });
 
   it('the check itself fails for a response that breaks the contract', async () => {
@@ -91,6 +98,12 @@ describe('responses match openapi.yaml', () => {
   it('health: healthz, readyz, openapi.yaml, unknown route', async () => {
     await expectToMatchSpec('get', '/healthz', await r().get('/healthz'));
     await expectToMatchSpec('get', '/readyz', await r().get('/readyz'));
+    await expectToMatchSpec('get', '/readyz', await r().get('/readyz?strict=true'));
+    await expectToMatchSpec('get', '/metrics', await r().get('/metrics'));
+    await expectToMatchSpec('get', '/admin/session', await r().get('/admin/session'));
+    await expectToMatchSpec('post', '/admin/session', await r().post('/admin/session').send({ apiKey: 'agk_x' }));
+    await expectToMatchSpec('post', '/admin/session', await r().post('/admin/session').send({}));
+    await expectToMatchSpec('delete', '/admin/session', await r().delete('/admin/session'));
     await expectToMatchSpec('get', '/openapi.yaml', await r().get('/openapi.yaml'));
   });
 });

@@ -74,7 +74,8 @@ export function spawnEntry(entry: string, env: Record<string, string> = {}, opts
   const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, entry), ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
     // A clean environment: only what the test passes (plus PATH, for redis-server) shapes the child.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: NO_REDIS_URL, LOG_LEVEL: 'debug', ...env },
+    // METRICS_PORT 0: several workers of one test must not fight over the default port.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: NO_REDIS_URL, LOG_LEVEL: 'debug', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
   });

@@ -1,3 +1,4 @@
+import type { Metrics } from '../../src/observability/metrics.js';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
@@ -79,21 +80,23 @@ export interface TestStack {
 }
 
 export async function startStack(
-  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redisUrl?: string } = {},
+  /** `metrics`: one registry shared by every part, as in `npm start`. */
+  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redisUrl?: string; metrics?: Metrics } = {},
 ): Promise<TestStack> {
   const redisUrl = opts.redisUrl ?? inject('redisUrl');
   const config = opts.config ?? testConfig({ targets: DEMO_TARGETS });
   const logs = new LogSink();
   const logger = createLogger({ level: 'debug', name: 'test' }, logs);
-  const gateway = await createGatewayRuntime({ config, redisUrl, logger });
+  const shared = opts.metrics ? { metrics: opts.metrics } : {};
+  const gateway = await createGatewayRuntime({ config, redisUrl, logger, ...shared });
   const executors: ExecutorRuntime[] = [];
   const startExecutor = async (targets?: string[]) => {
-    const ex = await startExecutorRuntime({ config, redisUrl, logger, ...(targets && { targets }) });
+    const ex = await startExecutorRuntime({ config, redisUrl, logger, ...shared, ...(targets && { targets }) });
     executors.push(ex);
     return ex;
   };
   const executor = opts.executor === false ? null : await startExecutor();
-  const notifier: NotifierRuntime | null = opts.notifier ? await startNotifierRuntime({ config, redisUrl, logger }) : null;
+  const notifier: NotifierRuntime | null = opts.notifier ? await startNotifierRuntime({ config, redisUrl, logger, ...shared }) : null;
   const redis = new Redis(redisUrl);
   return {
     config,

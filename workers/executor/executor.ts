@@ -7,6 +7,7 @@ import type { Keys } from '../../src/core/keys.js';
 import type { Logger } from '../../src/core/logger.js';
 import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { ABORT } from './attempt-failure.js';
+import type { JobObserver } from '../../src/observability/job-observer.js';
 import { createProcessor, RetryLaterError, type ProcessDeps } from './process-job.js';
 
 export interface ExecutorDeps {
@@ -20,6 +21,8 @@ export interface ExecutorDeps {
   /** Dedicated connection for the cancel channel. */
   subscriber: Redis;
   logger: Logger;
+  /** Metrics and the dashboard's activity series, shared by every target's processor. */
+  observer?: JobObserver;
   /** Targets to serve; all of them when empty. */
   targets?: readonly string[];
 }
@@ -55,7 +58,12 @@ export class Executor {
   private createWorker(target: Target): Worker<QueuedJobData> {
     const { keys, logger, store, connection } = this.deps;
     const log = logger.child({ target: target.name });
-    const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, { store, logger, ...(this.deps.onJobEnded && { onJobEnded: this.deps.onJobEnded }) }), {
+    const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, {
+      store,
+      logger,
+      ...(this.deps.onJobEnded && { onJobEnded: this.deps.onJobEnded }),
+      ...(this.deps.observer && { observer: this.deps.observer }),
+    }), {
       connection,
       prefix: keys.bullPrefix(),
       concurrency: target.concurrency,
@@ -97,6 +105,7 @@ export class Executor {
     });
     if (!result.applied) return;
     await store.addDeadLetter(id, now);
+    await this.deps.observer?.finished({ id, target: target.name }, 'failed', now, true);
     const record = await store.get(id);
     if (record) await this.deps.onJobEnded?.(record, 'failed', now).catch(() => undefined);
     logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');

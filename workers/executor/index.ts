@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createLogger, redactUrl } from '../../src/core/logger.js';
-import { checkRedisOrExit, loadSettings, onShutdownSignals } from '../../src/runtime/bootstrap.js';
+import { checkRedisOrExit, loadSettings, onShutdownSignals, serveWorkerMetrics } from '../../src/runtime/bootstrap.js';
 import { startExecutorRuntime } from '../../src/runtime/executor-runtime.js';
 
 /**
@@ -12,8 +12,10 @@ const chosen = chosenTargets(env.EXECUTOR_TARGETS);
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'executor' });
 await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen });
-logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets }, 'executor ready');
-onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS), env.SHUTDOWN_TIMEOUT_MS + 10_000);
+const closeMetrics = await serveWorkerMetrics(env, 9464, runtime, logger);
+logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets, workerId: runtime.workerId }, 'executor ready');
+// The metrics endpoint stays up through the drain, its /readyz answering 503.
+onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS).finally(closeMetrics), env.SHUTDOWN_TIMEOUT_MS + 10_000);
 
 /**
  * `--targets` (or EXECUTOR_TARGETS), checked against the config before anything

@@ -6,6 +6,7 @@ import type { Attempt, JobError } from '../../src/core/job-schema.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Logger } from '../../src/core/logger.js';
 import { backoffDelayMs } from '../../src/core/retry-policy.js';
+import { dueAtMs, JobObserver } from '../../src/observability/job-observer.js';
 import { handlers } from '../handlers/index.js';
 import { ABORT, classifyFailure, type AbortReason } from './attempt-failure.js';
 import { callUpstream } from './call-upstream.js';
@@ -26,6 +27,8 @@ export interface ProcessDeps {
   logger: Logger;
   /** Runs once a job reached a terminal state (hands the webhook to the notifier). */
   onJobEnded?: (record: JobRecord, status: 'succeeded' | 'failed' | 'canceled', finishedAtMs: number) => Promise<void>;
+  /** Metrics and the dashboard's activity series. */
+  observer?: JobObserver;
   random?: () => number;
   now?: () => number;
 }
@@ -43,11 +46,12 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const { store } = deps;
+  const observer = deps.observer ?? new JobObserver();
 
   return async function processJob(job: Job<QueuedJobData>, token?: string, bullSignal?: AbortSignal): Promise<void> {
     const id = job.data.id;
     const record = await store.get(id);
-    const log = deps.logger.child({ jobId: id, target: target.name, correlationId: record?.correlationId });
+    const log = deps.logger.child({ jobId: id, target: target.name, tenant: record?.tenant, correlationId: record?.correlationId });
     if (!record) {
       log.warn('job record not found; dropping queue entry');
       return;
@@ -75,6 +79,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     if (lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
     if (record.cancelRequested) {
       await finish(record, 'canceled', { attempt: lost ?? null });
+      log.info({ event: 'job.canceled' }, 'job canceled before its attempt started');
       return;
     }
     if (lost && record.attempts >= record.maxAttempts) {
@@ -90,7 +95,8 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       ...(lost && { attempt: lost }),
     });
     if (!start.applied) return; // canceled between our read and now
-    log.info({ event: 'job.started', attempt }, 'attempt started');
+    observer.attemptStarted(target.name, dueAtMs(record), startedAt);
+    log.info({ event: 'job.started', attempt, maxAttempts: record.maxAttempts }, 'attempt started');
 
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(ABORT.timeout), target.timeoutMs);
@@ -106,11 +112,13 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       if (target.kind !== 'http' && Buffer.byteLength(resultJson) > target.maxResultBytes) {
         throw Object.assign(new Error(`result exceeds ${target.maxResultBytes} bytes`), { permanent: true });
       }
+      const finishedAt = now();
+      observer.attemptEnded(target.name, 'succeeded', finishedAt - startedAt);
       await finish(record, 'succeeded', {
         resultJson,
-        attempt: { attempt, startedAt: iso(startedAt), finishedAt: iso(now()), outcome: 'succeeded' },
+        attempt: { attempt, startedAt: iso(startedAt), finishedAt: iso(finishedAt), outcome: 'succeeded' },
       });
-      log.info({ event: 'job.succeeded', attempt, durationMs: now() - startedAt }, 'job succeeded');
+      log.info({ event: 'job.succeeded', attempt, durationMs: finishedAt - startedAt }, 'job succeeded');
     } catch (err) {
       const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
       await onFailure(job, token, record, attempt, startedAt, err, reason, log);
@@ -133,6 +141,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     const finishedAt = now();
     const base = { attempt, startedAt: iso(startedAt), finishedAt: iso(finishedAt) };
     if (reason === ABORT.cancel) {
+      observer.attemptEnded(target.name, 'canceled', finishedAt - startedAt);
       await finish(record, 'canceled', { attempt: { ...base, outcome: 'canceled' } });
       log.info({ event: 'job.canceled', attempt }, 'running job canceled');
       return;
@@ -143,6 +152,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       throw err;
     }
     if (reason === ABORT.shutdown) {
+      observer.attemptEnded(target.name, 'handed_back', finishedAt - startedAt);
       await store.transition(record.id, {
         from: ['running'],
         set: { status: 'queued', attempts: attempt - 1 },
@@ -157,6 +167,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     const failure = (err as { permanent?: boolean })?.permanent
       ? { error: { code: 'result_too_large', message: (err as Error).message, retryable: false } }
       : classifyFailure(err, reason);
+    observer.attemptEnded(target.name, 'failed', finishedAt - startedAt, failure.error.code);
     if (failure.error.retryable && attempt < record.maxAttempts) {
       const delayMs = backoffDelayMs(target.backoff, attempt, random, failure.retryAfterMs);
       await store.transition(record.id, {
@@ -200,6 +211,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     });
     if (!applied.applied) return;
     if (deadLetter) await store.addDeadLetter(record.id, at);
+    await observer.finished(record, opts.error?.code === 'expired' ? 'expired' : status, at, deadLetter);
     // The job's outcome is stored; a webhook that cannot be queued is logged, not retried as the job.
     await deps.onJobEnded?.(record, status, at).catch(() => undefined);
   }

@@ -1,5 +1,5 @@
 import { createLogger, redactUrl } from '../../src/core/logger.js';
-import { checkRedisOrExit, loadSettings, onShutdownSignals } from '../../src/runtime/bootstrap.js';
+import { checkRedisOrExit, loadSettings, onShutdownSignals, serveWorkerMetrics } from '../../src/runtime/bootstrap.js';
 import { startNotifierRuntime } from '../../src/runtime/notifier-runtime.js';
 
 /** Notifier deployment: `npm run worker:notifier`. Delivers the webhooks of every target. */
@@ -7,5 +7,6 @@ const { env, config } = loadSettings();
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'notifier' });
 await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger });
-logger.info({ event: 'notifier.ready', redis: redactUrl(env.REDIS_URL) }, 'notifier ready');
-onShutdownSignals(logger, () => runtime.close(), config.webhooks.timeoutMs + 10_000);
+const closeMetrics = await serveWorkerMetrics(env, 9465, runtime, logger);
+logger.info({ event: 'notifier.ready', redis: redactUrl(env.REDIS_URL), workerId: runtime.workerId }, 'notifier ready');
+onShutdownSignals(logger, () => runtime.close().finally(closeMetrics), config.webhooks.timeoutMs + 10_000);

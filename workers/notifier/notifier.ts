@@ -11,6 +11,7 @@ import { createAddressPolicy, type AddressPolicy } from '../../src/webhooks/addr
 import { nextDeliveryDelayMs } from '../../src/webhooks/delivery-schedule.js';
 import { signatureHeader } from '../../src/webhooks/signature.js';
 import { traceparentFor } from '../../src/core/trace-context.js';
+import { createMetrics, type DeliveryOutcome, type Metrics } from '../../src/observability/metrics.js';
 import { postWebhook } from './post-webhook.js';
 
 class RetryDeliveryError extends Error {
@@ -26,6 +27,7 @@ export interface NotifierDeps {
   store: JobStore;
   connection: Redis;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -38,8 +40,10 @@ export class Notifier {
   private readonly worker: Worker<WebhookMessage>;
   private readonly policy: AddressPolicy;
   private closing: Promise<void> | null = null;
+  private readonly metrics: Metrics;
 
   constructor(private readonly deps: NotifierDeps) {
+    this.metrics = deps.metrics ?? createMetrics({ process: 'notifier' });
     const { config, keys, connection, logger } = deps;
     this.policy = createAddressPolicy(config.webhooks.allowlist);
     this.worker = new Worker<WebhookMessage>(keys.webhookQueueName(), (job) => this.deliver(job), {
@@ -67,7 +71,7 @@ export class Notifier {
     const schedule = target?.webhookScheduleMs ?? config.webhooks.scheduleMs;
     const retention = record.deadLettered ? 'persist' : (target?.retentionMs ?? 86_400_000);
     const attempt = job.attemptsMade + 1;
-    const log = logger.child({ jobId, target: record.target, correlationId: record.correlationId, webhookId: messageId });
+    const log = logger.child({ jobId, target: record.target, tenant: record.tenant, correlationId: record.correlationId, webhookId: messageId });
 
     const timestamp = Math.floor(Date.now() / 1_000);
     const body = JSON.stringify({ type: event, timestamp: new Date(timestamp * 1_000).toISOString(), data: toDocument(record, config.server.publicUrl ?? '') });
@@ -100,6 +104,10 @@ export class Notifier {
       outcome: ok ? 'delivered' : delay === null ? 'failed' : 'retrying',
     };
     await store.addDelivery(jobId, delivery, retention);
+    const counted: DeliveryOutcome = ok ? 'delivered' : gone ? 'gone' : delay === null ? 'failed' : 'retrying';
+    this.metrics.webhookDeliveries.inc({ outcome: counted });
+    this.metrics.webhookAttemptDuration.observe({ outcome: counted }, outcome.durationMs / 1_000);
+    if (ok && record.finishedAtMs !== null) this.metrics.webhookLatency.observe(Math.max(0, Date.now() - record.finishedAtMs) / 1_000);
     const fields = { statusCode: outcome.statusCode, error: outcome.error, attempt, durationMs: outcome.durationMs };
     if (ok) {
       await store.transition(jobId, { from: '*', set: { callbackState: 'delivered' } });

@@ -1,16 +1,23 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
+import { cookieValue, SESSION_COOKIE, type AdminSessions } from '../../auth/admin-sessions.js';
 import { createKeyring, type ApiKeyEntry, type Role } from '../../auth/api-keys.js';
 import { ApiError } from '../../core/errors.js';
 
 /** The tenant every caller is while no API keys are configured. */
 export const OPEN_TENANT = 'public';
 
+/** Paths a dashboard session cookie may open: the dashboard and the operator API, nothing else. */
+const SESSION_PATHS = /^\/(admin|v1\/admin)(\/|$)/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
- * `Authorization: Bearer <key>`: the key's hash names the tenant and the role. With no
- * keys configured the gateway runs open: every caller is the one open tenant, with the
- * admin role (start-up says so loudly; REQUIRE_API_KEYS=true refuses to start that way).
+ * `Authorization: Bearer <key>`: the key's hash names the tenant and the role. A browser
+ * on the dashboard may instead carry a session cookie (see AdminSessions), accepted only
+ * on /admin and /v1/admin. With no keys configured the gateway runs open: every caller
+ * is the one open tenant, with the admin role (start-up says so loudly;
+ * REQUIRE_API_KEYS=true refuses to start that way).
  */
-export function authenticate(keys: readonly ApiKeyEntry[]): RequestHandler {
+export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessions | null = null): RequestHandler {
   if (keys.length === 0) {
     return (req, _res, next) => {
       req.ctx.tenant = OPEN_TENANT;
@@ -19,25 +26,56 @@ export function authenticate(keys: readonly ApiKeyEntry[]): RequestHandler {
     };
   }
   const find = createKeyring(keys);
-  return (req, res, next) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(header);
-    const entry = match ? find(match[1]!) : null;
-    if (!entry) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="async-gateway"');
-      next(new ApiError('unauthorized', header ? 'the API key is not valid' : 'send Authorization: Bearer <API key>'));
-      return;
-    }
+  const byId = new Map(keys.map((k) => [k.id, k]));
+  const admit = (req: Request, entry: ApiKeyEntry) => {
     req.ctx.tenant = entry.tenant;
     req.ctx.role = entry.role;
     req.ctx.keyId = entry.id;
     req.ctx.log = req.ctx.log.child({ tenant: entry.tenant, keyId: entry.id });
+  };
+  return (req, res, next) => {
+    const header = req.get('authorization');
+    const token = header === undefined && sessions && SESSION_PATHS.test(req.path) ? cookieValue(req.get('cookie'), SESSION_COOKIE) : undefined;
+    if (token !== undefined) {
+      sessionEntry(req, token, sessions!, byId).then((entry) => {
+        if (!entry) return next(unauthorized(res, 'the dashboard session has expired; sign in again'));
+        admit(req, entry);
+        next();
+      }, next);
+      return;
+    }
+    const match = /^Bearer ([A-Za-z0-9_-]{1,256})$/.exec(header ?? '');
+    const entry = match ? find(match[1]!) : null;
+    if (!entry) return next(unauthorized(res, header ? 'the API key is not valid' : 'send Authorization: Bearer <API key>'));
+    admit(req, entry);
     next();
   };
 }
 
-export function requireRole(role: Role): RequestHandler {
+/**
+ * The key behind a session cookie, if the session is live and its key is still an admin
+ * key. A state-changing request must also come from our own origin: SameSite=Strict
+ * already keeps the cookie off cross-site requests, and this holds even where a browser
+ * does not honour it.
+ */
+async function sessionEntry(req: Request, token: string, sessions: AdminSessions, byId: ReadonlyMap<string, ApiKeyEntry>): Promise<ApiKeyEntry | null> {
+  if (!SAFE_METHODS.has(req.method)) {
+    const origin = req.get('origin');
+    if (origin !== `${req.protocol}://${req.get('host') ?? ''}`) throw new ApiError('forbidden', 'a dashboard request must come from the dashboard\'s own origin');
+  }
+  const keyId = await sessions.keyIdOf(token);
+  const entry = keyId === null ? undefined : byId.get(keyId);
+  return entry?.role === 'admin' ? entry : null;
+}
+
+function unauthorized(res: Parameters<RequestHandler>[1], message: string): ApiError {
+  res.setHeader('WWW-Authenticate', 'Bearer realm="async-gateway"');
+  return new ApiError('unauthorized', message);
+}
+
+/** Lets the request through when its role is one of `roles`; 403 otherwise. */
+export function requireRole(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
-    next(req.ctx.role === role ? undefined : new ApiError('forbidden', `this call needs the ${role} role`));
+    next(roles.includes(req.ctx.role) ? undefined : new ApiError('forbidden', `this call needs the ${roles.join(' or ')} role`));
   };
 }

@@ -43,6 +43,24 @@ export function adminRouter(config: GatewayConfig, admin: AdminService): Router 
     res.json(await admin.setPaused(String(req.params.target), false));
   });
 
+  router.get('/v1/admin/targets/:target/jobs', async (req, res) => {
+    const view = req.query.view ?? 'live';
+    if (view !== 'live' && view !== 'recent') throw new ApiError('invalid_parameter', 'view is live or recent');
+    const limit = intParam(req.query.limit, 50, 1, 200, 'limit');
+    const records = await admin.targetJobs(String(req.params.target), view, limit);
+    res.json({ items: records.map((r) => toDocument(r, base(req))) });
+  });
+  router.get('/v1/admin/jobs/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!isJobId(id)) throw new ApiError('job_not_found', `no job ${id}`);
+    const timeline = await admin.job(id);
+    res.json({ job: toDocument(timeline.record, base(req)), tenant: timeline.record.tenant, attempts: timeline.attempts, deliveries: timeline.deliveries });
+  });
+  router.get('/v1/admin/activity', async (req, res) => {
+    const minutes = intParam(req.query.minutes, 60, 1, 1_440, 'minutes');
+    res.json({ bucketSeconds: 60, targets: await admin.activitySeries(minutes) });
+  });
+
   router.get('/v1/admin/dead-letters', async (req, res) => {
     const limit = intParam(req.query.limit, 50, 1, 500, 'limit');
     const offset = intParam(req.query.offset, 0, 0, 1_000_000, 'offset');

@@ -2,12 +2,31 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
+import type { FleetStatus } from '../../observability/fleet-status.js';
 
 const OPENAPI_PATH = fileURLToPath(new URL('../../../openapi.yaml', import.meta.url));
 const READY_TIMEOUT_MS = 1_000;
 
-/** Liveness, readiness (Redis answers a PING within a second) and the contract itself. */
-export function healthRouter(redis: Redis): Router {
+/** Resolves with the promise's value, or `fallback` after `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p.catch(() => fallback), new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Liveness, readiness and the contract itself.
+ *
+ * /readyz answers 503 only when Redis does not answer: that is the one failure a gateway
+ * instance cannot accept work through. Targets without a live executor are reported
+ * (`status: degraded`, workers per target) with 200, because taking every gateway out
+ * of a load balancer while the workers are away would refuse the very jobs the queue
+ * exists to hold. No notifier counts as degraded when webhooks are configured. A monitor that wants a failing code for that asks `?strict=true`.
+ */
+export function healthRouter(redis: Redis, fleet: FleetStatus | null = null, opts: { notifierRequired?: boolean } = {}): Router {
   const router = Router();
   let openapi: string | undefined;
 
@@ -15,14 +34,26 @@ export function healthRouter(redis: Redis): Router {
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (_req, res) => {
-    let timer: NodeJS.Timeout | undefined;
-    const redisOk = await Promise.race([
-      redis.ping().then(() => true, () => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), READY_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
-    res.status(redisOk ? 200 : 503).json({ status: redisOk ? 'ready' : 'unavailable', checks: { redis: redisOk ? 'ok' : 'unreachable' } });
+  router.get('/readyz', async (req, res) => {
+    const redisOk = await within(redis.ping().then(() => true), READY_TIMEOUT_MS, false);
+    if (!redisOk) {
+      res.status(503).json({ status: 'unavailable', checks: { redis: 'unreachable' } });
+      return;
+    }
+    const seen = fleet ? await within(fleet.workersSeen(), READY_TIMEOUT_MS, null) : null;
+    const missing = seen ? Object.entries(seen.targets).filter(([, n]) => n === 0).map(([t]) => t) : [];
+    // Without webhook secrets no job can carry a callback, and no notifier is needed.
+    const noNotifier = opts.notifierRequired === true && seen?.notifiers === 0;
+    const status = missing.length > 0 || noNotifier ? 'degraded' : 'ready';
+    const strict = req.query.strict === 'true';
+    res.status(strict && status !== 'ready' ? 503 : 200).json({
+      status,
+      checks: {
+        redis: 'ok',
+        ...(seen && { workers: seen.targets, notifiers: seen.notifiers }),
+        ...(missing.length > 0 && { targetsWithoutWorkers: missing }),
+      },
+    });
   });
 
   router.get('/openapi.yaml', (_req, res) => {

@@ -1,0 +1,91 @@
+import type { Redis } from 'ioredis';
+import type { Target } from '../config/schema.js';
+import type { JobQueues, QueueCounts } from '../core/job-queues.js';
+import type { Keys } from '../core/keys.js';
+import { dueAtMs } from './job-observer.js';
+import { countWorkersSeen, WORKER_SEEN_WINDOW_MS } from './worker-heartbeat.js';
+
+export interface TargetStatus {
+  name: string;
+  counts: QueueCounts;
+  /** Executors that beat for this target within the window. */
+  workers: number;
+  /** How long the job that has been ready the longest has waited, in ms (0 when none waits). */
+  oldestWaitingMs: number;
+}
+
+export interface FleetSnapshot {
+  atMs: number;
+  targets: TargetStatus[];
+  notifiers: number;
+  deadLetters: number;
+  webhookDeadLetters: number;
+}
+
+
+/**
+ * What the gateway knows about the queues and the worker processes behind them, read
+ * from Redis in a handful of pipelined round trips, for the Prometheus gauges and
+ * the dashboard.
+ */
+export class FleetStatus {
+  private pending: Promise<FleetSnapshot> | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly queues: JobQueues,
+    private readonly targets: ReadonlyMap<string, Target>,
+    private readonly windowMs = WORKER_SEEN_WINDOW_MS,
+  ) {}
+
+  /**
+   * Callers that ask while a read is under way share it (a scrape collects every gauge at
+   * once); a caller after it gets a fresh one, so an answer is never older than its request.
+   */
+  snapshot(): Promise<FleetSnapshot> {
+    this.pending ??= this.read(Date.now()).finally(() => (this.pending = null));
+    return this.pending;
+  }
+
+  /** Workers seen per target and notifiers, without the queue reads (for /readyz). */
+  async workersSeen(nowMs = Date.now()): Promise<{ targets: Record<string, number>; notifiers: number }> {
+    const names = [...this.targets.keys()];
+    const counts = await countWorkersSeen(this.redis, [...names.map((n) => this.keys.workers(n)), this.keys.notifiers()], nowMs, this.windowMs);
+    return { targets: Object.fromEntries(names.map((n, i) => [n, counts[i]!])), notifiers: counts[names.length]! };
+  }
+
+  private async read(nowMs: number): Promise<FleetSnapshot> {
+    const names = [...this.targets.keys()];
+    const [seen, counts, oldest, dl] = await Promise.all([
+      this.workersSeen(nowMs),
+      Promise.all(names.map((n) => this.queues.counts(n))),
+      Promise.all(names.map((n) => this.oldestWaitingMs(n, nowMs))),
+      this.redis.pipeline().zcard(this.keys.deadLetters()).zcard(this.keys.webhookDeadLetters()).exec(),
+    ]);
+    return {
+      atMs: nowMs,
+      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]! })),
+      notifiers: seen.notifiers,
+      deadLetters: Number(dl?.[0]?.[1] ?? 0),
+      webhookDeadLetters: Number(dl?.[1]?.[1] ?? 0),
+    };
+  }
+
+  private async oldestWaitingMs(target: string, nowMs: number): Promise<number> {
+    const ids = await this.queues.longestWaitingIds(target);
+    if (ids.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.job(id), 'createdAt', 'runAt');
+    const replies = (await pipeline.exec()) ?? [];
+    let oldest = 0;
+    for (const [err, fields] of replies) {
+      if (err) throw err;
+      const [created, runAt] = fields as (string | null)[];
+      if (!created) continue; // a queue entry whose record is gone: the executor will drop it
+      const due = dueAtMs({ createdAtMs: Number(created), runAtMs: runAt ? Number(runAt) : null });
+      if (due <= nowMs) oldest = Math.max(oldest, nowMs - due);
+    }
+    return oldest;
+  }
+}

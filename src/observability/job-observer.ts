@@ -1,0 +1,43 @@
+import type { JobRecord } from '../core/job-record.js';
+import type { JobActivity } from './job-activity.js';
+import { createMetrics, type FinishOutcome, type Metrics } from './metrics.js';
+
+/**
+ * The points of a job's life that operators count: called by the gateway (accepted,
+ * canceled while queued) and the executors (attempts, outcomes). Metrics are updated
+ * synchronously; the dashboard's activity series is written best-effort and never
+ * fails the caller.
+ */
+export class JobObserver {
+  constructor(
+    readonly metrics: Metrics = createMetrics(),
+    private readonly activity: JobActivity | null = null,
+  ) {}
+
+  accepted(target: string): void {
+    this.metrics.jobsAccepted.inc({ target });
+  }
+
+  /** `dueAtMs`: when the attempt became runnable (accepted, delayed until, or retry time). */
+  attemptStarted(target: string, dueAtMs: number, startedAtMs: number): void {
+    this.metrics.attemptsStarted.inc({ target });
+    this.metrics.queueWait.observe({ target }, Math.max(0, startedAtMs - dueAtMs) / 1_000);
+  }
+
+  /** One attempt ended: `code` is the error code of a failed one. */
+  attemptEnded(target: string, outcome: 'succeeded' | 'failed' | 'canceled' | 'handed_back', durationMs: number, code?: string): void {
+    this.metrics.runDuration.observe({ target, outcome }, durationMs / 1_000);
+    if (code !== undefined) this.metrics.attemptsFailed.inc({ target, code });
+  }
+
+  async finished(record: Pick<JobRecord, 'id' | 'target'>, outcome: FinishOutcome, atMs: number, deadLettered: boolean): Promise<void> {
+    this.metrics.jobsFinished.inc({ target: record.target, outcome });
+    if (deadLettered) this.metrics.jobsDeadLettered.inc({ target: record.target });
+    await this.activity?.recordFinished(record.target, record.id, outcome, atMs).catch(() => undefined);
+  }
+}
+
+/** When a job became runnable: its retry or delayed-start time if it has one, else its creation. */
+export function dueAtMs(record: Pick<JobRecord, 'runAtMs' | 'createdAtMs'>): number {
+  return record.runAtMs ?? record.createdAtMs;
+}

@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys, bearer } from '../support/api-keys.js';
+import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = 'test-artifacts';
+const { tokens, auth } = apiKeys({ acme: 'client', ops: 'admin' });
+
+/**
+ * The operator dashboard in Debian's headless Chromium, driven by playwright-core: sign in
+ * with an admin key, read targets, the chart, a target's jobs and one job's timeline, then
+ * act (pause, replay, purge) and check the effect through the API. A screenshot of the
+ * dashboard is kept in test-artifacts/ for a human to look at.
+ */
+describe('operator dashboard in a real browser', () => {
+  let stack: TestStack;
+  let upstream: Upstream;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); .ci/run does`);
+    upstream = await startUpstream();
+    stack = await startStack({
+      executor: false,
+      config: testConfig({
+        targets: {
+          ...DEMO_TARGETS,
+          api: { kind: 'http', url: upstream.url, attempts: 1 },
+          idle: { kind: 'handler', handler: 'echo' },
+        },
+        auth,
+      }),
+    });
+    await stack.startExecutor(['echo', 'flaky', 'fail', 'api']);
+    server = createServer(stack.gateway.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const submit = async (body: object) => {
+      const res = await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).set('Prefer', 'wait=10').send(body);
+      return res.body.id as string;
+    };
+    ids.ok = await submit({ target: 'echo', input: { hello: 'dashboard' } });
+    ids.retried = await submit({ target: 'flaky', input: { failTimes: 1 } });
+    ids.failed = await submit({ target: 'fail' });
+    upstream.respondWith({ status: 500, body: 'upstream down' });
+    ids.api = await submit({ target: 'api', input: { n: 1 } });
+    ids.waiting = await submit({ target: 'idle' });
+
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // This machine's network is closed: without these, Chromium keeps dialling Google.
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 1600 } });
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await stack?.close();
+    await upstream?.close();
+  });
+
+  it('asks for a key, refuses a client key, and signs an admin in', async () => {
+    await page.goto(`${base}/admin`);
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
+    await page.fill('#api-key', tokens.acme);
+    await page.click('#sign-in-form button[type=submit]');
+    await expect.poll(() => page.textContent('#sign-in-error')).toContain('admin key');
+
+    await page.fill('#api-key', tokens.ops);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('body[data-loaded=true]').waitFor();
+    expect(await page.textContent('[data-testid=whoami]')).toBe('signed in as ops-key');
+    // The key never lands in the page or in storage; only the HttpOnly cookie holds a session.
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.content()).not.toContain(tokens.ops);
+  });
+
+  it('shows every target with its depth and workers, and the chart of finished jobs', async () => {
+    const row = (name: string) => page.locator(`[data-testid=targets] tr[data-target=${name}]`);
+    await expect.poll(() => row('idle').textContent()).toContain('0 (none!)');
+    expect(await row('idle').locator('td').nth(3).textContent()).toBe('1'); // waiting
+    expect(await row('echo').locator('td').nth(2).textContent()).toBe('1'); // one executor
+    // Bars for the first target's minute (echo succeeded once).
+    expect(await page.locator('[data-testid=chart] rect.ok').count()).toBeGreaterThanOrEqual(1);
+    expect(await page.textContent('[data-testid=chart-summary]')).toMatch(/\d+ finished/);
+  });
+
+  it("lists a target's finished jobs and shows one job's timeline with every attempt", async () => {
+    await page.click('[data-testid=targets] tr[data-target=flaky] a');
+    await page.click('.tabs button[data-view=recent]');
+    const link = page.locator(`[data-testid=jobs] a:text("${ids.retried}")`);
+    await link.waitFor();
+    await link.click();
+    const timeline = page.locator('[data-testid=timeline]');
+    await expect.poll(() => timeline.textContent()).toContain('attempt 2: succeeded');
+    const text = (await timeline.textContent())!;
+    expect(text).toContain('accepted for target flaky (tenant acme');
+    expect(text).toMatch(/attempt 1: failed — flaky_failure: .*retried after \d+ ms/);
+  });
+
+  it('pauses a target from its button', async () => {
+    await page.click('[data-testid=toggle-idle]');
+    await expect.poll(async () => (await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(true);
+    await expect.poll(() => page.locator('[data-testid=targets] tr[data-target=idle]').textContent()).toContain('paused');
+  });
+
+  it('replays a dead letter once its upstream is back, and purges another', async () => {
+    const dl = (id: string) => page.locator(`[data-testid=dead-letters] tr[data-job=${id}]`);
+    await dl(ids.api!).waitFor();
+    await dl(ids.failed!).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard.png`, fullPage: true });
+
+    upstream.respondWith({ status: 200, body: 'back', headers: { 'content-type': 'text/plain' } });
+    await dl(ids.api!).locator('button', { hasText: 'Replay' }).click();
+    await eventually(async () => (await stack.request.get(`/v1/jobs/${ids.api}`).set(bearer(tokens.acme))).body.status === 'succeeded');
+
+    await dl(ids.failed!).locator('button', { hasText: 'Purge' }).click();
+    await dl(ids.failed!).waitFor({ state: 'detached' });
+    expect((await stack.request.get(`/v1/jobs/${ids.failed}`).set(bearer(tokens.acme))).status).toBe(404);
+  });
+
+  it('opens the raw queue view (bull-board) with the same session', async () => {
+    const board = await context.newPage();
+    await board.goto(`${base}/admin/queues`, { waitUntil: 'domcontentloaded' });
+    expect(await board.title()).toBe('async-gateway queues');
+    await expect.poll(() => board.locator('body').textContent(), { timeout: 15_000 }).toContain('target echo');
+    await board.close();
+  });
+
+  it('signs out, after which the API refuses the old session', async () => {
+    await page.click('#sign-out');
+    await page.locator('#sign-in').waitFor({ state: 'visible' });
+    const status = await page.evaluate("fetch('/v1/admin/targets', { credentials: 'same-origin' }).then((r) => r.status)");
+    expect(status).toBe(401);
+  });
+});
+
+mkdirSync(ARTIFACTS, { recursive: true });
