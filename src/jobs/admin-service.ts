@@ -151,14 +151,14 @@ export class AdminService {
       await this.store.addDeadLetter(id, now);
       throw err;
     }
-    this.logger.info({ event: 'dead_letter.replayed', jobId: id, target: record.target, correlationId: record.correlationId }, 'dead letter replayed');
+    this.logger.info({ event: 'dead_letter.replayed', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'dead letter replayed');
     return (await this.store.get(id))!;
   }
 
   async purge(id: string): Promise<void> {
     const { record } = await this.deadLetter(id);
     await this.store.delete(record);
-    this.logger.info({ event: 'dead_letter.purged', jobId: id, target: record.target, correlationId: record.correlationId }, 'dead letter purged');
+    this.logger.info({ event: 'dead_letter.purged', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'dead letter purged');
   }
 
   async listWebhookDeadLetters(offset: number, limit: number): Promise<{ items: JobRecord[]; total: number }> {
@@ -186,7 +186,7 @@ export class AdminService {
     if (!this.trigger) throw new Error('no webhook queue configured');
     await this.store.removeWebhookDeadLetter(id);
     await this.trigger.jobEnded(record, record.status as 'succeeded' | 'failed' | 'canceled', record.finishedAtMs!);
-    this.logger.info({ event: 'webhook.redelivered', jobId: id, correlationId: record.correlationId }, 'webhook redelivery queued');
+    this.logger.info({ event: 'webhook.redelivered', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'webhook redelivery queued');
     return (await this.store.get(id))!;
   }
 

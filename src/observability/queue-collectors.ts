@@ -7,7 +7,7 @@ import { METRIC_PREFIX, type Metrics } from './metrics.js';
  * the job waiting longest, workers seen per target and the dead-letter lists. Every
  * gateway reports the same values (they are shared state): aggregate with max(), not sum().
  */
-export function registerQueueCollectors(metrics: Metrics, fleet: FleetStatus): void {
+export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatus, 'snapshot'>): void {
   const registers = [metrics.registry];
   // Every gauge's collect() asks for the snapshot; FleetStatus reads Redis once per second at most.
   const collect = () => refresh();

@@ -33,11 +33,11 @@ export class CallbackTrigger {
       try {
         await this.store.transition(record.id, { from: '*', set: { callbackState: 'pending' } });
         await this.queue.enqueue({ jobId: record.id, event, messageId }, schedule.length, schedule[0] ?? 0);
-        this.logger.info({ event: 'webhook.queued', jobId: record.id, target: record.target, correlationId: record.correlationId, webhookId: messageId }, 'webhook queued');
+        this.logger.info({ event: 'webhook.queued', jobId: record.id, target: record.target, tenant: record.tenant, correlationId: record.correlationId, webhookId: messageId }, 'webhook queued');
         return;
       } catch (err) {
         if (attempt >= ENQUEUE_TRIES) {
-          this.logger.error({ err, event: 'webhook.enqueue_failed', jobId: record.id, correlationId: record.correlationId }, 'could not queue the webhook');
+          this.logger.error({ err, event: 'webhook.enqueue_failed', jobId: record.id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'could not queue the webhook');
           throw err;
         }
       }

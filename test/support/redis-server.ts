@@ -26,6 +26,9 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   const dir = mkdtempSync(join(tmpdir(), 'ag-redis-'));
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
+  // A server started with --requirepass is probed with its password; `url` stays without it.
+  const passIndex = extraArgs.indexOf('--requirepass');
+  const password = passIndex === -1 ? undefined : extraArgs[passIndex + 1];
 
   const start = async () => {
     // Already running: a second redis-server could not bind the port, yet `child` would then
@@ -38,7 +41,7 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     );
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password !== undefined && { password }) });
       probe.on('error', () => undefined);
       try {
         await probe.connect();
@@ -47,7 +50,10 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
         return;
       } catch {
         probe.disconnect();
-        if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
+        if (Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`redis-server on ${port} did not start`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     }
