@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys, bearer } from '../support/api-keys.js';
+import { freePort } from '../support/free-port.js';
+import { runCli } from '../../src/cli/run.js';
+import { DEMO_TARGETS, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+
+const BIN = fileURLToPath(new URL('../../bin/async-gateway.mjs', import.meta.url));
+const { tokens, auth } = apiKeys({ acme: 'client', ops: 'admin' });
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The operator CLI against a listening gateway: its commands in-process, and the installed binary as a child process. */
+describe('operator CLI', () => {
+  let stack: TestStack;
+  let server: Server;
+  let url: string;
+  const ids: Record<string, string> = {};
+
+  /** In this process, as the entry point calls it: most cases, and counted by coverage. */
+  const cli = async (args: string[], env: Record<string, string> = {}): Promise<Run> => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), env: { ASYNC_GATEWAY_URL: url, ASYNC_GATEWAY_KEY: tokens.ops, ...env } });
+    return { code, stdout, stderr };
+  };
+  /** `bin/async-gateway.mjs` in a child process, as an operator runs it. */
+  const binary = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env: { PATH: process.env.PATH ?? '', ASYNC_GATEWAY_URL: url, ASYNC_GATEWAY_KEY: tokens.ops, ...env }, timeout: 30_000 },
+        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  beforeAll(async () => {
+    stack = await startStack({
+      executor: false,
+      config: testConfig({ targets: { ...DEMO_TARGETS, idle: { kind: 'handler', handler: 'echo' } }, auth }),
+    });
+    await stack.startExecutor(['echo', 'flaky', 'fail']);
+    server = createServer(stack.gateway.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const submit = async (body: object) => (await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).set('Prefer', 'wait=10').send(body)).body.id as string;
+    ids.flaky = await submit({ target: 'flaky', input: { failTimes: 1 } });
+    ids.failed1 = await submit({ target: 'fail' });
+    ids.failed2 = await submit({ target: 'fail' });
+    ids.waiting = await submit({ target: 'idle' });
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    await stack?.close();
+  });
+
+  it('lists targets as a table and as JSON', async () => {
+    const text = await cli(['targets']);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+OLDEST WAITING\s+STATE$/);
+    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+[\d.]+ s\s+running$/);
+    const json = await cli(['targets', '--json']);
+    const items = JSON.parse(json.stdout) as { name: string; workers: number; counts: { waiting: number } }[];
+    expect(items.find((t) => t.name === 'echo')).toMatchObject({ workers: 1 });
+    expect(items.find((t) => t.name === 'idle')).toMatchObject({ workers: 0, counts: { waiting: 1 } });
+  });
+
+  it('pauses and resumes a target', async () => {
+    expect((await cli(['pause', 'idle'])).stdout).toMatch(/^target idle is paused/);
+    expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(true);
+    expect((await cli(['resume', 'idle'])).stdout).toMatch(/^target idle is running/);
+    expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(false);
+  });
+
+  it("shows one job's timeline, whichever tenant owns it", async () => {
+    const out = await cli(['job', ids.flaky!]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain(`${ids.flaky}  succeeded`);
+    expect(out.stdout).toContain('target flaky, tenant acme, correlation id');
+    expect(out.stdout).toMatch(/^1\s+failed\s+\S+\s+\S+\s+flaky_failure: .*\s+\d+ ms$/m);
+    expect(out.stdout).toMatch(/^2\s+succeeded\s/m);
+    const json = JSON.parse((await cli(['job', ids.flaky!, '--json'])).stdout) as { tenant: string; attempts: unknown[] };
+    expect(json.tenant).toBe('acme');
+    expect(json.attempts).toHaveLength(2);
+    expect((await cli(['jobs', 'idle'])).stdout).toContain(ids.waiting);
+    expect((await cli(['jobs', 'flaky', '--recent'])).stdout).toContain(ids.flaky);
+  });
+
+  it('lists, replays and purges dead letters', async () => {
+    const list = await cli(['dead-letters', '--target', 'fail']);
+    expect(list.stdout).toMatch(/^2 dead letter\(s\)/);
+    expect(list.stdout).toContain(ids.failed1);
+    expect(list.stdout).toContain('handler_failed');
+
+    // The fail handler fails again, so a replayed job comes back as a dead letter.
+    const replay = await cli(['replay', ids.failed1!]);
+    expect(replay.stdout).toBe(`replayed 1\n  ${ids.failed1}\n`);
+
+    const refused = await cli(['purge', '--all', '--target', 'fail']);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('add --yes');
+    const purged = await cli(['purge', '--all', '--target', 'fail', '--yes', '--json']);
+    expect(purged.code).toBe(0);
+    expect((JSON.parse(purged.stdout) as { purged: string[] }).purged).toContain(ids.failed2);
+    expect((await stack.request.get(`/v1/jobs/${ids.failed2}`).set(bearer(tokens.acme))).status).toBe(404);
+  });
+
+  it('says why, with a distinct exit code: refused (1), bad usage (64), gateway unreachable (69)', async () => {
+    const unknown = await cli(['pause', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('async-gateway: 404 target_not_found: no target named "nope"\n');
+    const client = await cli(['targets'], { ASYNC_GATEWAY_KEY: tokens.acme });
+    expect(client.code).toBe(1);
+    expect(client.stderr).toContain('403 forbidden');
+    const noKey = await cli(['targets'], { ASYNC_GATEWAY_KEY: '' });
+    expect(noKey.stderr).toContain('401 unauthorized');
+    const usage = await cli(['frobnicate']);
+    expect(usage.code).toBe(64);
+    expect(usage.stderr).toContain('unknown command "frobnicate"');
+    expect((await cli(['job'])).code).toBe(64);
+    const down = await cli(['targets', '--url', `http://127.0.0.1:${await freePort()}`]);
+    expect(down.code).toBe(69);
+    expect(down.stderr).toContain('ECONNREFUSED');
+  });
+
+  it('runs as a binary: bin/async-gateway.mjs prints the table and exits 0, or 69 when the gateway is down', async () => {
+    const ok = await binary(['targets']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^TARGET\s+KIND/);
+    const down = await binary(['targets'], { ASYNC_GATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
+    expect(down.code).toBe(69);
+    expect(down.stderr).toContain('cannot reach the gateway');
+    const help = await binary(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: async-gateway <command>');
+  });
+
+  it('creates an API key locally, printing the key once and its config entry', async () => {
+    const out = await cli(['create-key', '--tenant', 'acme', '--role', 'metrics', '--json']);
+    const { key, entry } = JSON.parse(out.stdout) as { key: string; entry: { role: string; sha256: string } };
+    expect(key).toMatch(/^agk_[A-Za-z0-9_-]{43}$/);
+    expect(entry.role).toBe('metrics');
+    expect(entry.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect((await cli(['create-key', '--tenant', 'acme', '--role', 'root'])).code).toBe(64);
+  });
+});
