@@ -16,7 +16,7 @@ export default defineConfig({
       reporter: ['text-summary'],
       // The floor only goes up: raise it when coverage rises. Entry points run as child
       // processes in test/e2e and are not counted here.
-      thresholds: { statements: 80, branches: 77, functions: 80, lines: 82 },
+      thresholds: { statements: 83, branches: 78, functions: 84, lines: 85 },
     },
   },
 });

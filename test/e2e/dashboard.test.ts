@@ -69,7 +69,7 @@ describe('operator dashboard in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    if (server) await new Promise((resolve) => server?.close(resolve));
     await stack?.close();
     await upstream?.close();
   });
