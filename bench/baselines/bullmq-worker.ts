@@ -1,0 +1,19 @@
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+/**
+ * Baseline: a bare BullMQ worker with a no-op processor. The runner fills the queue
+ * `QUEUE` (paused), then resumes it and times the drain.
+ */
+const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+const worker = new Worker(process.env.QUEUE ?? 'bare-work', async () => undefined, {
+  connection,
+  prefix: process.env.BULL_PREFIX ?? 'bench-bare',
+  concurrency: Number(process.env.CONCURRENCY ?? 100),
+});
+worker.on('error', () => undefined);
+await worker.waitUntilReady();
+process.stdout.write(`${JSON.stringify({ event: 'ready' })}\n`);
+process.on('SIGTERM', () => {
+  void worker.close().finally(() => process.exit(0));
+});

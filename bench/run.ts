@@ -1,0 +1,706 @@
+/**
+ * Benchmarks of the gateway against the plain Express + BullMQ baselines (issue 8).
+ *
+ *   npm run bench                 full run (waits for a quiet machine first), ~5 min
+ *   npm run bench:smoke           every case for a second or two (CI; no thresholds)
+ *   npm run bench -- --profile    also --cpu-prof the gateway, executor and notifier
+ *
+ * One private redis-server, the baselines (bench/baselines/) and our gateway, executor
+ * and notifier as real child processes, driven in turn; the webhook receiver and the
+ * load generator (autocannon) run in this process. Prints one table and writes
+ * results.json (plus the config, the children's logs and any profiles) to --out.
+ * Method and latest figures: docs/performance.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { generateApiKey, hashApiKey } from '../src/auth/api-keys.js';
+import type { JobRecord } from '../src/core/job-record.js';
+import { call, closeAgent } from './lib/http.js';
+import { runLoad, type LoadSpec } from './lib/load.js';
+import { measure, memory, ROOT, spawnTs, stopAll, type Child, type Usage } from './lib/procs.js';
+import { startReceiver, type Receiver } from './lib/receiver.js';
+import { freePort, startPrivateRedis, type PrivateRedis } from './lib/redis.js';
+import { openStack, type BenchStack } from './lib/stack.js';
+import { mean, percentile, sleep, timeDrain, type Drain } from './lib/stats.js';
+import { summarizeProfiles } from './profile-summary.js';
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+const { values: argv } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    profile: { type: 'boolean', default: false },
+    cases: { type: 'string' },
+    'max-load': { type: 'string', default: '0.7' },
+    'load-wait': { type: 'string', default: '600' },
+    'no-load-wait': { type: 'boolean', default: false },
+  },
+  allowPositionals: false,
+});
+
+const SMOKE = argv.smoke;
+const MODE = SMOKE ? 'smoke' : 'full';
+const opts = {
+  rounds: Number(argv.rounds ?? (SMOKE ? 1 : 2)),
+  durationS: Number(argv.duration ?? (SMOKE ? 1 : 10)),
+  warmupS: Number(argv.warmup ?? (SMOKE ? 0 : 3)),
+  connections: Number(argv.connections),
+  idleRequests: SMOKE ? 20 : 1_000,
+  latencySamples: SMOKE ? 10 : 300,
+  memJobs: SMOKE ? 100 : 5_000,
+  execJobs: SMOKE ? 300 : 40_000,
+  webhookJobs: SMOKE ? 200 : 10_000,
+  webhookConcurrency: 20,
+  workerConcurrency: 100,
+};
+const ALL_CASES = ['express-202', 'submit', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'webhooks'] as const;
+type CaseId = (typeof ALL_CASES)[number];
+const chosen = new Set<string>(argv.cases ? argv.cases.split(',').map((c) => c.trim()) : ALL_CASES);
+for (const c of chosen) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case ${c} (known: ${ALL_CASES.join(', ')})`);
+const wants = (c: CaseId) => chosen.has(c);
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = resolve(argv.out ?? join(ROOT, 'bench/results', `${MODE}-${stamp}`));
+const logDir = join(outDir, 'logs');
+const profileDir = join(outDir, 'profiles');
+mkdirSync(logDir, { recursive: true });
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------------------------------------------------------------------------------------
+// Results
+
+type Role = 'ours' | 'baseline' | 'info';
+
+interface Row {
+  case: CaseId;
+  title: string;
+  system: string;
+  role: Role;
+  unit: string;
+  throughput?: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  cpuCores?: number;
+  redisCpuCores?: number;
+  peakRssMB?: number;
+  failed?: number;
+  /** The ratio to this case's baseline (throughput), when there is one. */
+  ratio?: number;
+  p99Ratio?: number;
+  rounds: unknown[];
+  note?: string;
+}
+
+interface Check {
+  name: string;
+  measured: number;
+  target: string;
+  met: boolean;
+  unit: string;
+}
+
+const rows: Row[] = [];
+const checks: Check[] = [];
+const MB = 1024 * 1024;
+
+function addCheck(name: string, measured: number, op: '>=' | '<=' | '<', bound: number, unit: string): void {
+  const met = op === '>=' ? measured >= bound : op === '<=' ? measured <= bound : measured < bound;
+  checks.push({ name, measured, target: `${op} ${bound}${unit === 'x' ? '×' : ` ${unit}`}`, met, unit });
+}
+
+// ---------------------------------------------------------------------------------------
+// Machine
+
+function loadavg(): [number, number, number] {
+  const [a, b, c] = readFileSync('/proc/loadavg', 'utf8').split(' ').map(Number);
+  return [a!, b!, c!];
+}
+
+async function waitForQuietMachine(): Promise<{ waitedS: number; timedOut: boolean }> {
+  const maxLoad = Number(argv['max-load']);
+  const limitS = Number(argv['load-wait']);
+  const started = Date.now();
+  for (;;) {
+    const [one] = loadavg();
+    if (one < maxLoad) return { waitedS: (Date.now() - started) / 1_000, timedOut: false };
+    const waited = (Date.now() - started) / 1_000;
+    if (waited >= limitS) {
+      say(`bench: 1-minute load still ${one} after ${Math.round(waited)} s; measuring anyway (recorded)`);
+      return { waitedS: waited, timedOut: true };
+    }
+    say(`bench: 1-minute load ${one} >= ${maxLoad}; waiting (${Math.round(waited)}/${limitS} s)`);
+    await sleep(15_000);
+  }
+}
+
+function machine() {
+  let commit = 'unknown';
+  let dirty = false;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'workers'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+  } catch {
+    // Not a git checkout: leave it unknown.
+  }
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGB: Math.round(os.totalmem() / 1024 ** 3),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    commit,
+    srcOrWorkersModified: dirty,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes
+
+interface Procs {
+  redis: PrivateRedis;
+  gateway: Child;
+  gatewayUrl: string;
+  executor: Child;
+  notifier: Child;
+  bareExpress: Child;
+  bareExpressUrl: string;
+  bareBullmq: Child;
+  bareBullmqUrl: string;
+  bareWorker: Child;
+  gotLoop: Child;
+}
+
+async function startProcesses(redis: PrivateRedis, configPath: string): Promise<Procs> {
+  const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  if (argv.profile) mkdirSync(profileDir, { recursive: true });
+  const ours = { REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
+  const [gwPort, bePort, bbPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const gateway = spawnTs('gateway', 'src/server.ts', logDir, { nodeArgs: prof('gateway'), env: { ...ours, PORT: String(gwPort) } });
+  // Not `submit` (the baseline has no worker either) nor `whk` (the runner finishes those jobs itself).
+  const executor = spawnTs('executor', 'workers/executor/index.ts', logDir, { nodeArgs: prof('executor'), env: { ...ours, EXECUTOR_TARGETS: 'echo,hook,mem,noop' } });
+  const notifier = spawnTs('notifier', 'workers/notifier/index.ts', logDir, { nodeArgs: prof('notifier'), env: ours });
+  const bare = { REDIS_URL: redis.url, BULL_PREFIX: 'bench-bare' };
+  const bareExpress = spawnTs('bare-express', 'bench/baselines/express-202.ts', logDir, { env: { PORT: String(bePort) } });
+  const bareBullmq = spawnTs('bare-express-bullmq', 'bench/baselines/express-bullmq.ts', logDir, { env: { ...bare, PORT: String(bbPort) } });
+  const bareWorker = spawnTs('bare-bullmq-worker', 'bench/baselines/bullmq-worker.ts', logDir, {
+    env: { ...bare, QUEUE: 'bare-work', CONCURRENCY: String(opts.workerConcurrency) },
+  });
+  const gotLoop = spawnTs('bare-got-loop', 'bench/baselines/got-loop.ts', logDir, { stdin: true });
+  const t = SMOKE ? 90_000 : 60_000;
+  await Promise.all([
+    gateway.waitForLine('"gateway.listening"', t),
+    executor.waitForLine('"executor.ready"', t),
+    notifier.waitForLine('"notifier.ready"', t),
+    bareExpress.waitForLine('"ready"', t),
+    bareBullmq.waitForLine('"ready"', t),
+    bareWorker.waitForLine('"ready"', t),
+    gotLoop.waitForLine('"ready"', t),
+  ]);
+  return {
+    redis,
+    gateway,
+    gatewayUrl: `http://127.0.0.1:${gwPort}`,
+    executor,
+    notifier,
+    bareExpress,
+    bareExpressUrl: `http://127.0.0.1:${bePort}`,
+    bareBullmq,
+    bareBullmqUrl: `http://127.0.0.1:${bbPort}`,
+    bareWorker,
+    gotLoop,
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Cases
+
+interface Ctx {
+  p: Procs;
+  stack: BenchStack;
+  receiver: Receiver;
+  auth: Record<string, string>;
+}
+
+const SUBMIT_BODY = JSON.stringify({ target: 'submit', input: { n: 1 } });
+const ECHO_BODY = JSON.stringify({ target: 'echo', input: { n: 1 } });
+
+/** One measured load run: the SUT's and Redis's CPU and RSS over the measured part only. */
+async function loadRun(spec: Omit<LoadSpec, 'warmupS' | 'durationS' | 'connections'> & { connections?: number }, sutPid: number, redisPid: number) {
+  const full: LoadSpec = { connections: opts.connections, durationS: opts.durationS, warmupS: 0, ...spec };
+  if (opts.warmupS > 0) await runLoad({ ...full, durationS: opts.warmupS });
+  const m = measure({ sut: sutPid, redis: redisPid });
+  const r = await runLoad(full);
+  const u = m.stop();
+  return { load: r, sut: u.sut!, redis: u.redis! };
+}
+
+type LoadRound = Awaited<ReturnType<typeof loadRun>>;
+
+function loadRow(c: CaseId, title: string, system: string, role: Role, unit: string, runs: LoadRound[]): Row {
+  const row: Row = {
+    case: c,
+    title,
+    system,
+    role,
+    unit,
+    throughput: mean(runs.map((r) => r.load.rps)),
+    p50Ms: mean(runs.map((r) => r.load.latencyMs.p50)),
+    p99Ms: mean(runs.map((r) => r.load.latencyMs.p99)),
+    cpuCores: mean(runs.map((r) => r.sut.cores)),
+    redisCpuCores: mean(runs.map((r) => r.redis.cores)),
+    peakRssMB: Math.max(...runs.map((r) => r.sut.peakRss)) / MB,
+    failed: runs.reduce((a, r) => a + r.load.failed, 0),
+    rounds: runs.map((r) => ({ rps: r.load.rps, latencyMs: r.load.latencyMs, statusCodes: r.load.statusCodes, cpuCores: r.sut.cores, redisCpuCores: r.redis.cores, peakRssMB: r.sut.peakRss / MB })),
+  };
+  rows.push(row);
+  return row;
+}
+
+function compare(ours: Row, base: Row): void {
+  ours.ratio = ours.throughput! / base.throughput!;
+  if (ours.p99Ms !== undefined && base.p99Ms) ours.p99Ratio = ours.p99Ms / base.p99Ms;
+}
+
+/** ABBA over rounds: the baseline first in odd rounds, ours first in even ones, so drift cancels. */
+async function alternate<T>(a: () => Promise<T>, b: () => Promise<T>): Promise<{ a: T[]; b: T[] }> {
+  const out = { a: [] as T[], b: [] as T[] };
+  for (let r = 0; r < opts.rounds; r++) {
+    if (r % 2 === 0) {
+      out.a.push(await a());
+      out.b.push(await b());
+    } else {
+      out.b.push(await b());
+      out.a.push(await a());
+    }
+  }
+  return out;
+}
+
+async function httpCases(ctx: Ctx): Promise<void> {
+  const { p, auth } = ctx;
+  const redisPid = p.redis.child.pid;
+  const json = { 'content-type': 'application/json' };
+
+  if (wants('express-202')) {
+    say('case express-202: bare Express 5 JSON 202 handler');
+    const runs: LoadRound[] = [];
+    for (let r = 0; r < opts.rounds; r++) runs.push(await loadRun({ url: `${p.bareExpressUrl}/v1/jobs`, method: 'POST', headers: json, body: SUBMIT_BODY }, p.bareExpress.pid, redisPid));
+    loadRow('express-202', `POST, ${opts.connections} connections`, 'bare Express 202 (no Redis)', 'info', 'req/s', runs);
+  }
+
+  if (wants('submit')) {
+    say('case submit: POST /v1/jobs vs bare Express + BullMQ queue.add');
+    const r = await alternate(
+      () => loadRun({ url: `${p.bareBullmqUrl}/v1/jobs`, method: 'POST', headers: json, body: SUBMIT_BODY }, p.bareBullmq.pid, redisPid),
+      () => loadRun({ url: `${p.gatewayUrl}/v1/jobs`, method: 'POST', headers: { ...json, ...auth }, body: SUBMIT_BODY }, p.gateway.pid, redisPid),
+    );
+    const title = `POST /v1/jobs, ${opts.connections} connections`;
+    const base = loadRow('submit', title, 'bare Express + BullMQ add', 'baseline', 'req/s', r.a);
+    const ours = loadRow('submit', title, 'gateway (auth, rate limit, logging)', 'ours', 'req/s', r.b);
+    compare(ours, base);
+    addCheck('submit throughput / Express+BullMQ', ours.ratio!, '>=', 1.0, 'x');
+    addCheck('submit p99 / Express+BullMQ p99', ours.p99Ratio!, '<=', 1.5, 'x');
+  }
+
+  if (wants('status')) {
+    say('case status: GET /v1/jobs/{id} vs bare Express GET');
+    const submitted = await call('POST', `${p.gatewayUrl}/v1/jobs`, { ...auth }, SUBMIT_BODY);
+    if (submitted.status !== 202) throw new Error(`status case: submit answered ${submitted.status}: ${submitted.text}`);
+    const id = (JSON.parse(submitted.text) as { id: string }).id;
+    const r = await alternate(
+      () => loadRun({ url: `${p.bareExpressUrl}/v1/jobs/${id}` }, p.bareExpress.pid, redisPid),
+      () => loadRun({ url: `${p.gatewayUrl}/v1/jobs/${id}`, headers: auth }, p.gateway.pid, redisPid),
+    );
+    const title = `GET /v1/jobs/{id}, ${opts.connections} connections`;
+    const base = loadRow('status', title, 'bare Express GET (no Redis)', 'baseline', 'req/s', r.a);
+    const ours = loadRow('status', title, 'gateway (auth, rate limit, Redis read)', 'ours', 'req/s', r.b);
+    compare(ours, base);
+    addCheck('status read throughput / bare Express', ours.ratio!, '>=', 0.8, 'x');
+  }
+}
+
+/** Sequential requests on one keep-alive connection: latency of one request on an idle system. */
+async function sequential(n: number, fn: () => Promise<number>): Promise<number[]> {
+  for (let i = 0; i < Math.min(20, n); i++) await fn(); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(await fn());
+  return out;
+}
+
+function latencyRow(c: CaseId, title: string, system: string, role: Role, samples: number[], usage?: Usage, redisUsage?: Usage): Row {
+  const row: Row = {
+    case: c,
+    title,
+    system,
+    role,
+    unit: 'ms',
+    p50Ms: percentile(samples, 50),
+    p99Ms: percentile(samples, 99),
+    ...(usage && { cpuCores: usage.cores, peakRssMB: usage.peakRss / MB }),
+    ...(redisUsage && { redisCpuCores: redisUsage.cores }),
+    rounds: [{ samples: samples.length, p90Ms: percentile(samples, 90), meanMs: mean(samples), maxMs: Math.max(...samples) }],
+  };
+  rows.push(row);
+  return row;
+}
+
+async function idleCases(ctx: Ctx): Promise<void> {
+  const { p, auth, receiver } = ctx;
+  const expectStatus = (status: number, a: { status: number; text: string }, what: string) => {
+    if (a.status !== status) throw new Error(`${what}: expected ${status}, got ${a.status}: ${a.text.slice(0, 300)}`);
+  };
+
+  if (wants('submit-idle')) {
+    say('case submit-idle: one client, one request at a time');
+    const base = await sequential(opts.idleRequests, async () => {
+      const a = await call('POST', `${p.bareBullmqUrl}/v1/jobs`, {}, SUBMIT_BODY);
+      expectStatus(202, a, 'bare submit');
+      return a.ms;
+    });
+    const ours = await sequential(opts.idleRequests, async () => {
+      const a = await call('POST', `${p.gatewayUrl}/v1/jobs`, auth, SUBMIT_BODY);
+      expectStatus(202, a, 'gateway submit');
+      return a.ms;
+    });
+    const b = latencyRow('submit-idle', 'POST /v1/jobs, 1 client, sequential', 'bare Express + BullMQ add', 'baseline', base);
+    const o = latencyRow('submit-idle', 'POST /v1/jobs, 1 client, sequential', 'gateway', 'ours', ours);
+    o.note = `p50 ${(o.p50Ms! / b.p50Ms!).toFixed(2)}× the baseline's`;
+  }
+
+  if (wants('prefer-wait')) {
+    say('case prefer-wait: echo job with Prefer: wait, one at a time');
+    const headers = { ...auth, prefer: 'respond-async, wait=10' };
+    const m = measure({ gateway: p.gateway.pid, redis: p.redis.child.pid });
+    const samples = await sequential(opts.idleRequests, async () => {
+      const a = await call('POST', `${p.gatewayUrl}/v1/jobs`, headers, ECHO_BODY);
+      expectStatus(200, a, 'Prefer: wait');
+      return a.ms;
+    });
+    const u = m.stop();
+    const row = latencyRow('prefer-wait', 'POST /v1/jobs + Prefer: wait=10, echo job, idle', 'gateway + executor', 'ours', samples, u.gateway, u.redis);
+    addCheck('Prefer: wait echo round trip p50', row.p50Ms!, '<', 10, 'ms');
+  }
+
+  if (wants('latency')) {
+    say('case latency: submit-to-start and finish-to-webhook on an idle system');
+    const body = JSON.stringify({ target: 'hook', input: { n: 1 }, callback: { url: `${receiver.url}/timed` } });
+    const toStart: number[] = [];
+    const toWebhook: number[] = [];
+    const endToEnd: number[] = [];
+    const n = opts.latencySamples;
+    for (let i = 0; i < n + 5; i++) {
+      const t0 = Date.now();
+      const a = await call('POST', `${p.gatewayUrl}/v1/jobs`, auth, body);
+      expectStatus(202, a, 'submit with callback');
+      const id = (JSON.parse(a.text) as { id: string }).id;
+      const hook = await receiver.next(id);
+      const doc = (JSON.parse(hook.body) as { data: { createdAt: string; startedAt: string; finishedAt: string } }).data;
+      if (i >= 5) {
+        // The first few warm the path up.
+        toStart.push(Date.parse(doc.startedAt) - Date.parse(doc.createdAt));
+        toWebhook.push(hook.atMs - Date.parse(doc.finishedAt));
+        endToEnd.push(hook.atMs - t0);
+      }
+      await sleep(SMOKE ? 5 : 20);
+    }
+    const s = latencyRow('latency', 'submit → attempt started (createdAt → startedAt), idle', 'gateway + executor', 'ours', toStart);
+    s.note = 'millisecond timestamps of the job document';
+    const w = latencyRow('latency', 'finished → webhook received (finishedAt → receiver), idle', 'executor + notifier', 'ours', toWebhook);
+    w.note = 'millisecond timestamps; the receiver is the runner';
+    latencyRow('latency', 'submit sent → webhook received, idle', 'whole path', 'info', endToEnd);
+    addCheck('submit-to-start p50 (idle)', s.p50Ms!, '<', 5, 'ms');
+  }
+}
+
+async function memoryCase(ctx: Ctx): Promise<void> {
+  if (!wants('memory')) return;
+  say('case memory: Redis bytes per retained finished job');
+  const { stack } = ctx;
+  const n = opts.memJobs;
+  const r = stack.redis;
+  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
+  const eventsKey = stack.queues.queue('mem').keys.events!;
+  const keyBytes = async (key: string) => Number((await r.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+  await sleep(500);
+  const before = await usedMemory();
+  const eventsBefore = await keyBytes(eventsKey);
+  const records = await stack.submitMany(n, () => ({ tenant: 'bench-mem', correlationId: `mem-${Date.now()}`, target: 'mem', payload: { kind: 'input', input: { n: 1 } } }), 50);
+  const deadline = Date.now() + 120_000;
+  while ((await stack.queueBacklog('mem')) > 0) {
+    if (Date.now() > deadline) throw new Error('memory case: jobs did not finish');
+    await sleep(100);
+  }
+  await sleep(500);
+  const after = await usedMemory();
+  const eventsAfter = await keyBytes(eventsKey);
+  const sample = records.slice(0, Math.min(50, n));
+  const statuses = await stack.store.getMany(sample.map((j) => j.id));
+  const notFinished = statuses.filter((s) => s?.status !== 'succeeded').length;
+  const per = { record: 0, events: 0, attempts: 0 };
+  for (const j of sample) {
+    per.record += await keyBytes(stack.keys.job(j.id));
+    per.events += await keyBytes(stack.keys.jobEvents(j.id));
+    per.attempts += await keyBytes(stack.keys.jobAttempts(j.id));
+  }
+  const breakdown = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, Math.round(v / sample.length)]));
+  const queueEvents = eventsAfter - eventsBefore;
+  const perJob = (after - before - queueEvents) / n;
+  rows.push({
+    case: 'memory',
+    title: `Redis used_memory per retained finished echo job (${n} jobs)`,
+    system: 'gateway + executor',
+    role: 'ours',
+    unit: 'B/job',
+    throughput: perJob,
+    rounds: [{ jobs: n, usedMemoryDelta: after - before, bullmqEventsStreamDelta: queueEvents, perJobBytes: perJob, memoryUsagePerKey: breakdown, sampledNotSucceeded: notFinished }],
+    note: `MEMORY USAGE per key: record ${breakdown.record} B, events stream ${breakdown.events} B, attempts ${breakdown.attempts} B (BullMQ's capped events stream left out)`,
+  });
+  addCheck('Redis per retained finished job', perJob, '<', 3 * 1024, 'B');
+}
+
+async function executorCase(ctx: Ctx): Promise<void> {
+  if (!wants('executor')) return;
+  say('case executor: no-op jobs, our executor vs a bare BullMQ worker');
+  const { p, stack } = ctx;
+  const n = opts.execJobs;
+  const bare = new Queue('bare-work', { connection: stack.redis, prefix: 'bench-bare' });
+  bare.on('error', () => undefined);
+  const bareBacklog = async () => Object.values(await bare.getJobCounts('wait', 'prioritized', 'active', 'delayed')).reduce((a, b) => a + b, 0);
+
+  const ours = async (count: number) => {
+    await stack.queues.pause('noop');
+    await stack.submitMany(count, (i) => ({ tenant: 'bench-exec', correlationId: `exec-${i}`, target: 'noop', payload: { kind: 'input', input: {} } }));
+    const m = measure({ sut: p.executor.pid, redis: p.redis.child.pid });
+    const t0 = performance.now();
+    await stack.queues.resume('noop');
+    const drain = await timeDrain(count, t0, () => stack.queueBacklog('noop'), 600_000, 25);
+    const u = m.stop();
+    return { drain, sut: u.sut!, redis: u.redis! };
+  };
+  const baseline = async (count: number) => {
+    await bare.pause();
+    for (let i = 0; i < count; i += 1_000) {
+      const batch = Array.from({ length: Math.min(1_000, count - i) }, (_, k) => ({
+        name: 'run',
+        data: { id: `job_bare${String(i + k).padStart(18, '0')}` },
+        opts: { removeOnComplete: true, removeOnFail: true },
+      }));
+      await bare.addBulk(batch);
+    }
+    const m = measure({ sut: p.bareWorker.pid, redis: p.redis.child.pid });
+    const t0 = performance.now();
+    await bare.resume();
+    const drain = await timeDrain(count, t0, bareBacklog, 600_000, 25);
+    const u = m.stop();
+    return { drain, sut: u.sut!, redis: u.redis! };
+  };
+  // Warm both up (JIT, connections), unmeasured.
+  await baseline(Math.ceil(n / 10));
+  await ours(Math.ceil(n / 10));
+  const r = await alternate(() => baseline(n), () => ours(n));
+  await bare.close();
+  const title = `${n} no-op jobs, concurrency ${opts.workerConcurrency}`;
+  const b = drainRow('executor', title, 'bare BullMQ worker', 'baseline', 'jobs/s', r.a);
+  const o = drainRow('executor', title, 'executor (echo handler, no delay)', 'ours', 'jobs/s', r.b);
+  compare(o, b);
+  addCheck('executor throughput / bare BullMQ worker', o.ratio!, '>=', 0.8, 'x');
+}
+
+type DrainRound = { drain: Drain; sut: Usage; redis: Usage };
+
+function drainRow(c: CaseId, title: string, system: string, role: Role, unit: string, runs: DrainRound[]): Row {
+  const row: Row = {
+    case: c,
+    title,
+    system,
+    role,
+    unit,
+    throughput: mean(runs.map((r) => r.drain.rate)),
+    cpuCores: mean(runs.map((r) => r.sut.cores)),
+    redisCpuCores: mean(runs.map((r) => r.redis.cores)),
+    peakRssMB: Math.max(...runs.map((r) => r.sut.peakRss)) / MB,
+    rounds: runs.map((r) => ({ ...r.drain, cpuCores: r.sut.cores, redisCpuCores: r.redis.cores, peakRssMB: r.sut.peakRss / MB })),
+    note: 'rate while 90 % → 10 % of the batch remained',
+  };
+  rows.push(row);
+  return row;
+}
+
+async function webhookCase(ctx: Ctx): Promise<void> {
+  if (!wants('webhooks')) return;
+  say('case webhooks: signed, SSRF-guarded deliveries vs a bare got POST loop');
+  const { p, stack, receiver } = ctx;
+  const n = opts.webhookJobs;
+  const url = `${receiver.url}/hook`;
+  const webhookQueue = stack.queues.webhookQueue();
+  const webhookBacklog = async () => Object.values(await webhookQueue.getJobCounts('wait', 'prioritized', 'active', 'delayed')).reduce((a, b) => a + b, 0);
+  let bodyBytes = 1_000;
+
+  /** Finished jobs with a callback, their webhooks queued (paused) as the executor would. */
+  const prefill = async (count: number) => {
+    const records = await stack.submitMany(count, (i) => ({
+      tenant: 'bench-hook',
+      correlationId: `hook-${i}`,
+      target: 'whk',
+      payload: { kind: 'input', input: { n: 1 } },
+      callback: { url },
+    }));
+    let next = 0;
+    const finish = async (record: JobRecord) => {
+      const at = Date.now();
+      await stack.store.transition(record.id, {
+        from: ['queued'],
+        set: { status: 'succeeded', attempts: 1, startedAtMs: at, finishedAtMs: at, runAtMs: null, resultJson: '{"echo":{"n":1}}', deadLettered: false },
+        event: { type: 'status', status: 'succeeded', at },
+        expire: 86_400_000,
+      });
+      await stack.trigger.jobEnded(record, 'succeeded', at);
+    };
+    await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        while (next < records.length) await finish(records[next++]!);
+      }),
+    );
+    const sample = await stack.store.get(records[0]!.id);
+    if (sample) bodyBytes = stack.webhookBodyBytes(sample);
+  };
+  const ours = async (count: number) => {
+    await webhookQueue.pause();
+    await prefill(count);
+    const from = receiver.count;
+    const m = measure({ sut: p.notifier.pid, redis: p.redis.child.pid });
+    const t0 = performance.now();
+    await webhookQueue.resume();
+    const drain = await timeDrain(count, t0, () => count - (receiver.count - from), 600_000, 20);
+    const u = m.stop();
+    // Let the notifier finish its bookkeeping (delivery log, callback state) before the next run.
+    while ((await webhookBacklog()) > 0) await sleep(50);
+    return { drain, sut: u.sut!, redis: u.redis! };
+  };
+  const baseline = async (count: number) => {
+    const from = receiver.count;
+    const done = p.gotLoop.waitForLine('"done"', 600_000, true);
+    const m = measure({ sut: p.gotLoop.pid, redis: p.redis.child.pid });
+    const t0 = performance.now();
+    p.gotLoop.send(JSON.stringify({ url, count, concurrency: opts.webhookConcurrency, bodyBytes }));
+    const drain = await timeDrain(count, t0, () => count - (receiver.count - from), 600_000, 20);
+    const u = m.stop();
+    await done;
+    return { drain, sut: u.sut!, redis: u.redis! };
+  };
+  await ours(Math.ceil(n / 10)); // also learns the body size for the baseline
+  await baseline(Math.ceil(n / 10));
+  const r = await alternate(() => baseline(n), () => ours(n));
+  const title = `${n} webhooks of ~${bodyBytes} B, ${opts.webhookConcurrency} in flight, loopback receiver`;
+  const b = drainRow('webhooks', title, 'bare got POST loop', 'baseline', 'webhooks/s', r.a);
+  const o = drainRow('webhooks', title, 'notifier (signing, SSRF guard, delivery log)', 'ours', 'webhooks/s', r.b);
+  compare(o, b);
+  addCheck('webhook delivery / bare got loop', o.ratio!, '>=', 0.7, 'x');
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+const fmt = (v: number | undefined, digits = 0) =>
+  v === undefined || Number.isNaN(v) ? '' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function table(): string {
+  const head = ['case', 'system', 'throughput', 'p50 ms', 'p99 ms', 'CPU cores', 'Redis CPU', 'peak RSS MB', 'ratio to baseline'];
+  const body = rows.map((r) => [
+    `${r.case}: ${r.title}`,
+    r.system,
+    r.throughput === undefined ? '' : `${fmt(r.throughput)} ${r.unit}`,
+    fmt(r.p50Ms, r.p50Ms !== undefined && r.p50Ms < 20 ? 2 : 0),
+    fmt(r.p99Ms, r.p99Ms !== undefined && r.p99Ms < 20 ? 2 : 0),
+    fmt(r.cpuCores, 2),
+    fmt(r.redisCpuCores, 2),
+    fmt(r.peakRssMB, 0),
+    r.ratio === undefined ? (r.note ?? '') : `${r.ratio.toFixed(2)}×${r.p99Ratio !== undefined ? ` (p99 ${r.p99Ratio.toFixed(2)}×)` : ''}`,
+  ]);
+  const checkHead = ['target', 'measured', 'goal', 'met'];
+  const checkBody = checks.map((c) => [c.name, c.unit === 'x' ? `${c.measured.toFixed(2)}×` : `${fmt(c.measured, c.unit === 'ms' ? 2 : 0)} ${c.unit}`, c.target, c.met ? 'yes' : 'NO']);
+  return `${markdown(head, body)}\n\n${markdown(checkHead, checkBody)}\n`;
+}
+
+function markdown(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const wait = SMOKE || argv['no-load-wait'] ? { waitedS: 0, timedOut: false } : await waitForQuietMachine();
+  const loadAtStart = loadavg();
+  say(`bench: ${MODE} run, load ${loadAtStart.join(' ')}, output in ${relative(process.cwd(), outDir) || '.'}`);
+
+  const redis = await startPrivateRedis(logDir);
+  const token = generateApiKey();
+  const doc = parseYaml(readFileSync(join(ROOT, 'bench/config/gateway.bench.yaml'), 'utf8')) as Record<string, unknown>;
+  doc.auth = { keys: [{ id: 'bench-key', tenant: 'bench', role: 'client', sha256: hashApiKey(token) }] };
+  const configPath = join(outDir, 'config.yaml');
+  writeFileSync(configPath, stringifyYaml(doc));
+
+  const receiver = await startReceiver();
+  const stack = await openStack(redis.url, configPath);
+  let failure: unknown = null;
+  try {
+    const p = await startProcesses(redis, configPath);
+    const ctx: Ctx = { p, stack, receiver, auth: { authorization: `Bearer ${token}` } };
+    await httpCases(ctx);
+    await idleCases(ctx);
+    await memoryCase(ctx);
+    await executorCase(ctx);
+    await webhookCase(ctx);
+    const gatewayHwm = memory(p.gateway.pid).hwm;
+    rows.push({ case: 'memory', title: 'gateway process peak RSS (VmHWM) over the run', system: 'gateway', role: 'ours', unit: 'MB', peakRssMB: gatewayHwm / MB, rounds: [] });
+    addCheck('gateway peak RSS', gatewayHwm / MB, '<', 150, 'MB');
+  } catch (err) {
+    failure = err;
+  } finally {
+    closeAgent();
+    await stopAll(10_000);
+    await stack.close().catch(() => undefined);
+    await receiver.close();
+    await redis.stop();
+  }
+  const loadAtEnd = loadavg();
+  const result = {
+    mode: MODE,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { ...machine(), redis: redis.version },
+    load: { atStart: loadAtStart, atEnd: loadAtEnd, waitedS: wait.waitedS, waitTimedOut: wait.timedOut, maxLoad: Number(argv['max-load']) },
+    settings: { ...opts, cases: [...chosen], profile: argv.profile },
+    rows,
+    checks,
+    error: failure ? String((failure as Error).stack ?? failure) : null,
+  };
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const text = table();
+  writeFileSync(join(outDir, 'table.md'), text);
+  process.stdout.write(`\n${text}\nload (1/5/15 min): start ${loadAtStart.join(' ')}, end ${loadAtEnd.join(' ')}\nresults: ${join(outDir, 'results.json')}\n`);
+  if (argv.profile) process.stdout.write(`\n${summarizeProfiles(profileDir)}\n`);
+  if (failure) {
+    process.stderr.write(`bench failed: ${(failure as Error).stack ?? String(failure)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeTempDirs, tempDir } from '../support/processes.js';
+
+/**
+ * The benchmark runner's smoke mode (`npm run bench:smoke`): every case for a second or
+ * so, so that bench/ cannot rot. It checks that each case ran and reported figures, never
+ * what the figures are: this machine is shared and noisy, and the full run
+ * (`npm run bench`, docs/performance.md) is where the targets are judged.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const TSX_LOADER = join(ROOT, 'node_modules/tsx/dist/loader.mjs');
+
+interface BenchRow {
+  case: string;
+  role: string;
+  throughput?: number;
+  p50Ms?: number;
+  peakRssMB?: number;
+}
+interface BenchResult {
+  mode: string;
+  error: string | null;
+  rows: BenchRow[];
+  checks: { name: string; measured: number; met: boolean }[];
+}
+
+function runSmoke(outDir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, 'bench/run.ts'), '--smoke', '--out', outDir], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('bench smoke mode', () => {
+  afterAll(removeTempDirs);
+
+  it('runs every case against its baseline and writes the table and results.json', async () => {
+    const out = tempDir('ag-bench-');
+    const run = await runSmoke(out);
+    expect(run.code, run.stderr.slice(-3_000)).toBe(0);
+
+    const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchResult;
+    expect(result).toMatchObject({ mode: 'smoke', error: null });
+    const cases = new Set(result.rows.map((r) => r.case));
+    expect([...cases].sort()).toEqual(['executor', 'express-202', 'latency', 'memory', 'prefer-wait', 'status', 'submit', 'submit-idle', 'webhooks']);
+    // Each compared case has our row and its baseline's, with a figure measured for both.
+    for (const c of ['submit', 'status', 'executor', 'webhooks']) {
+      const rows = result.rows.filter((r) => r.case === c);
+      expect(rows.map((r) => r.role).sort(), c).toEqual(['baseline', 'ours']);
+      for (const r of rows) expect(r.throughput, `${c} ${r.role}`).toBeGreaterThan(0);
+    }
+    // Every target of the issue is judged, on a finite figure.
+    expect(result.checks.map((c) => c.name)).toHaveLength(9);
+    for (const c of result.checks) expect(Number.isFinite(c.measured), c.name).toBe(true);
+    expect(run.stdout).toContain('| target');
+    expect(readFileSync(join(out, 'table.md'), 'utf8')).toContain('submit throughput / Express+BullMQ');
+  }, 300_000);
+});
