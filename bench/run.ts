@@ -466,7 +466,7 @@ async function memoryCase(ctx: Ctx): Promise<void> {
     unit: 'B/job',
     throughput: perJob,
     rounds: [{ jobs: n, usedMemoryDelta: after - before, bullmqEventsStreamDelta: queueEvents, perJobBytes: perJob, memoryUsagePerKey: breakdown, sampledNotSucceeded: notFinished }],
-    note: `MEMORY USAGE per key: record ${breakdown.record} B, events stream ${breakdown.events} B, attempts ${breakdown.attempts} B (BullMQ's capped events stream left out)`,
+    note: `MEMORY USAGE per key: record ${breakdown.record} B, event log ${breakdown.events} B, attempts ${breakdown.attempts} B (BullMQ's capped events stream left out)`,
   });
   addCheck('Redis per retained finished job', perJob, '<', 3 * 1024, 'B');
 }

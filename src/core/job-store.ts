@@ -15,8 +15,12 @@ import {
 const MAX_EVENTS_PER_JOB = 200;
 
 /**
+ * A job's events are a Redis list of "<seq> <json>" entries, not a stream: every stream
+ * preallocates a 4 KB listpack node (stream-node-max-bytes), which made the event log
+ * most of a finished job's memory; a list of a few entries takes a few hundred bytes.
+ *
  * Applies a guarded state change to one job atomically: the record's fields, one
- * event appended to its stream, one attempt appended to its history, the keys'
+ * event appended to its list, one attempt appended to its history, the keys'
  * expiry, and a notification on the job channel. Refused (0) when the job's
  * current status is not one of the allowed ones, so two processes racing (a
  * cancel and a finishing worker, say) cannot both win.
@@ -30,7 +34,13 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {0, ''} end
 if ARGV[1] ~= '*' and not string.find(ARGV[1], ',' .. status .. ',', 1, true) then return {0, status} end
 -- Appends first: Redis does not roll a script back, so the status changes only after they succeeded.
-if ARGV[4] ~= '' then redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 'e', ARGV[4]) end
+if ARGV[4] ~= '' then
+  -- Each entry is "<seq> <json>": seq counts on from the newest entry, so ids stay stable when old ones are trimmed.
+  local newest = redis.call('LINDEX', KEYS[2], -1)
+  local seq = newest and (tonumber(string.match(newest, '^%d+')) or 0) + 1 or 1
+  redis.call('RPUSH', KEYS[2], seq .. ' ' .. ARGV[4])
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[7]), -1)
+end
 if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[6]) end
 if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
 local ttl = tonumber(ARGV[5])
@@ -122,7 +132,7 @@ export class JobStore {
     const tx = this.redis
       .multi()
       .hset(keys.job(record.id), encodeRecord(record))
-      .xadd(keys.jobEvents(record.id), 'MAXLEN', '~', MAX_EVENTS_PER_JOB, '*', 'e', JSON.stringify(event));
+      .rpush(keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`);
     const index = this.redis
       .pipeline()
       .zadd(keys.tenantJobs(record.tenant), record.createdAtMs, record.id)
@@ -239,11 +249,20 @@ export class JobStore {
     return raw.map((a) => JSON.parse(a) as Attempt);
   }
 
-  /** Events after `afterId` (exclusive), oldest first. */
+  /** Events after sequence number `afterId` (exclusive), oldest first. */
   async eventsAfter(id: string, afterId: string | null, count = 100): Promise<StoredEvent[]> {
-    const start = afterId ? `(${afterId}` : '-';
-    const entries = await this.redis.xrange(this.keys.jobEvents(id), start, '+', 'COUNT', count);
-    return entries.map(([eventId, fields]) => ({ id: eventId, event: JSON.parse(fields[1] ?? '{}') as JobEvent }));
+    const after = afterId === null ? 0 : Number(afterId);
+    // The list holds at most MAX_EVENTS_PER_JOB short entries: reading it whole is one round trip.
+    const entries = await this.redis.lrange(this.keys.jobEvents(id), 0, -1);
+    const out: StoredEvent[] = [];
+    for (const entry of entries) {
+      const space = entry.indexOf(' ');
+      const seq = Number(entry.slice(0, space));
+      if (!(seq > after)) continue;
+      out.push({ id: String(seq), event: JSON.parse(entry.slice(space + 1)) as JobEvent });
+      if (out.length >= count) break;
+    }
+    return out;
   }
 
   /** Newest first; the cursor is opaque to clients (score and id of the last item). */

@@ -41,7 +41,8 @@ export function createKeys(prefix: string): Keys {
   return Object.freeze({
     prefix,
     job: (id: string) => `${prefix}:job:{${id}}`,
-    jobEvents: (id: string) => `${prefix}:job:{${id}}:events`,
+    // "history", not the former "events" stream key: a rolling upgrade never meets a key of the old type.
+    jobEvents: (id: string) => `${prefix}:job:{${id}}:history`,
     jobAttempts: (id: string) => `${prefix}:job:{${id}}:attempts`,
     jobDeliveries: (id: string) => `${prefix}:job:{${id}}:deliveries`,
     webhookDeadLetters: () => `${prefix}:webhook-dead-letters`,

@@ -6,12 +6,12 @@ import { toDocument } from './job-view.js';
 import { clientGone } from './respond-job.js';
 
 const HEARTBEAT_MS = 15_000;
-const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
+const EVENT_ID = /^\d{1,15}$/;
 
 /**
  * Server-sent events for one job: every stored event after `Last-Event-ID`, then
  * live ones until the terminal status, whose event also carries the finished
- * document. Event ids are the job's Redis stream ids, so a client that
+ * document. Event ids are the job's event sequence numbers, so a client that
  * reconnects with Last-Event-ID resumes exactly where it stopped.
  */
 export async function streamJobEvents(
@@ -23,7 +23,7 @@ export async function streamJobEvents(
 ): Promise<void> {
   const store = service.eventsSource();
   const lastHeader = req.get('last-event-id');
-  let last = lastHeader && STREAM_ID.test(lastHeader) ? lastHeader : null;
+  let last = lastHeader && EVENT_ID.test(lastHeader) ? lastHeader : null;
   const gone = clientGone(res);
   res.status(200).set({
     'Content-Type': 'text/event-stream; charset=utf-8',

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createKeys } from '../../src/core/keys.js';
 import { startStack } from '../support/test-stack.js';
 
 describe('a job the executor cannot process', () => {
@@ -6,10 +7,10 @@ describe('a job the executor cannot process', () => {
     const stack = await startStack({ executor: false });
     try {
       const { body } = await stack.request.post('/v1/jobs').send({ target: 'echo' });
-      // Corrupt the job's event stream so that every attempt throws before it can record anything.
-      const events = `${stack.config.server.keyPrefix}:job:{${body.id}}:events`;
+      // Corrupt the job's event log so that every attempt throws before it can record anything.
+      const events = createKeys(stack.config.server.keyPrefix).jobEvents(body.id);
       await stack.redis.del(events);
-      await stack.redis.set(events, 'not a stream');
+      await stack.redis.set(events, 'not a list');
       await stack.startExecutor();
       const done = await stack.request.get(`/v1/jobs/${body.id}?wait=15`);
       expect(done.body).toMatchObject({ status: 'failed', deadLettered: true, error: { code: 'internal_error' } });
