@@ -230,7 +230,7 @@ export class JobService {
       if (done.applied) {
         await this.queues.removeWaiting(record.target, id).catch(() => undefined);
         await this.trigger?.jobEnded(record, 'canceled', now).catch(() => undefined);
-        await this.observer.finished(record, 'canceled', now, false);
+        this.observer.finished(record, 'canceled', now, false);
         this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
         return this.get(tenant, id);
       }

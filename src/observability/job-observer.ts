@@ -30,10 +30,10 @@ export class JobObserver {
     if (code !== undefined) this.metrics.attemptsFailed.inc({ target, code });
   }
 
-  async finished(record: Pick<JobRecord, 'id' | 'target'>, outcome: FinishOutcome, atMs: number, deadLettered: boolean): Promise<void> {
+  finished(record: Pick<JobRecord, 'id' | 'target'>, outcome: FinishOutcome, atMs: number, deadLettered: boolean): void {
     this.metrics.jobsFinished.inc({ target: record.target, outcome });
     if (deadLettered) this.metrics.jobsDeadLettered.inc({ target: record.target });
-    await this.activity?.recordFinished(record.target, record.id, outcome, atMs).catch(() => undefined);
+    this.activity?.recordFinished(record.target, record.id, outcome, atMs);
   }
 }
 

@@ -44,6 +44,7 @@ export async function startExecutorRuntime(opts: {
   const store = new JobStore(connection, keys, indexHorizonMs(config));
   const webhooks = new WebhookQueue(connection, keys);
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
+  const activity = new JobActivity(connection, keys);
   const executor = new Executor({
     onJobEnded: (record, status, at) => trigger.jobEnded(record, status, at),
     config,
@@ -52,7 +53,7 @@ export async function startExecutorRuntime(opts: {
     connection,
     subscriber,
     logger,
-    observer: new JobObserver(metrics, new JobActivity(connection, keys)),
+    observer: new JobObserver(metrics, activity),
     ...(opts.targets && { targets: opts.targets }),
   });
   await executor.start();
@@ -70,6 +71,7 @@ export async function startExecutorRuntime(opts: {
         // Leave the roll-call first: this process takes no new jobs from here on.
         await heartbeat.stop();
         await executor.close(timeoutMs);
+        await activity.close();
         await webhooks.close().catch(() => undefined);
         await Promise.allSettled([closeRedis(subscriber), closeRedis(connection)]);
       })();

@@ -77,6 +77,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     stopWaiting: () => jobs.stopWaiting(),
     close() {
       closing ??= (async () => {
+        await activity.close();
         await queues.close();
         await webhooks.close().catch(() => undefined);
         await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);

@@ -105,7 +105,7 @@ export class Executor {
     });
     if (!result.applied) return;
     await store.addDeadLetter(id, now);
-    await this.deps.observer?.finished({ id, target: target.name }, 'failed', now, true);
+    this.deps.observer?.finished({ id, target: target.name }, 'failed', now, true);
     const record = await store.get(id);
     if (record) await this.deps.onJobEnded?.(record, 'failed', now).catch(() => undefined);
     logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');

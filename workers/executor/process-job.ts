@@ -211,7 +211,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     });
     if (!applied.applied) return;
     if (deadLetter) await store.addDeadLetter(record.id, at);
-    await observer.finished(record, opts.error?.code === 'expired' ? 'expired' : status, at, deadLetter);
+    observer.finished(record, opts.error?.code === 'expired' ? 'expired' : status, at, deadLetter);
     // The job's outcome is stored; a webhook that cannot be queued is logged, not retried as the job.
     await deps.onJobEnded?.(record, status, at).catch(() => undefined);
   }
