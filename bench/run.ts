@@ -4,6 +4,7 @@
  *   npm run bench                 full run (waits for a quiet machine first), ~5 min
  *   npm run bench:smoke           every case for a second or two (CI; no thresholds)
  *   npm run bench -- --profile    also --cpu-prof the gateway, executor and notifier
+ *   npm run bench -- --runtime tsx  run the sources through tsx instead of compiling them first
  *
  * One private redis-server, the baselines (bench/baselines/) and our gateway, executor
  * and notifier as real child processes, driven in turn; the webhook receiver and the
@@ -22,7 +23,7 @@ import { generateApiKey, hashApiKey } from '../src/auth/api-keys.js';
 import type { JobRecord } from '../src/core/job-record.js';
 import { call, closeAgent } from './lib/http.js';
 import { runLoad, type LoadSpec } from './lib/load.js';
-import { measure, memory, ROOT, spawnTs, stopAll, type Child, type Usage } from './lib/procs.js';
+import { compileForBench, measure, memory, ROOT, spawnTs, stopAll, type Child, type Usage } from './lib/procs.js';
 import { startReceiver, type Receiver } from './lib/receiver.js';
 import { freePort, startPrivateRedis, type PrivateRedis } from './lib/redis.js';
 import { openStack, type BenchStack } from './lib/stack.js';
@@ -45,6 +46,8 @@ const { values: argv } = parseArgs({
     'max-load': { type: 'string', default: '0.7' },
     'load-wait': { type: 'string', default: '600' },
     'no-load-wait': { type: 'boolean', default: false },
+    // compiled (default in full runs): plain node on tsc output, as deployed; tsx: straight from the sources (smoke default: no compile step).
+    runtime: { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -64,6 +67,8 @@ const opts = {
   webhookConcurrency: 20,
   workerConcurrency: 100,
 };
+const RUNTIME = argv.runtime ?? (SMOKE ? 'tsx' : 'compiled');
+if (RUNTIME !== 'tsx' && RUNTIME !== 'compiled') throw new Error(`--runtime is tsx or compiled, not ${RUNTIME}`);
 const ALL_CASES = ['express-202', 'submit', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'webhooks'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 const chosen = new Set<string>(argv.cases ? argv.cases.split(',').map((c) => c.trim()) : ALL_CASES);
@@ -184,7 +189,8 @@ interface Procs {
 }
 
 async function startProcesses(redis: PrivateRedis, configPath: string): Promise<Procs> {
-  const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : []);
+  // One folder per process: Node writes a profile per thread (tsx's loader thread too), named by pid and thread.
+  const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
   if (argv.profile) mkdirSync(profileDir, { recursive: true });
   const ours = { REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
   const [gwPort, bePort, bbPort] = await Promise.all([freePort(), freePort(), freePort()]);
@@ -650,6 +656,10 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg();
   say(`bench: ${MODE} run, load ${loadAtStart.join(' ')}, output in ${relative(process.cwd(), outDir) || '.'}`);
 
+  if (RUNTIME === 'compiled') {
+    say('bench: compiling src/, workers/ and the baselines (bench/.build)');
+    compileForBench();
+  }
   const redis = await startPrivateRedis(logDir);
   const token = generateApiKey();
   const doc = parseYaml(readFileSync(join(ROOT, 'bench/config/gateway.bench.yaml'), 'utf8')) as Record<string, unknown>;
@@ -687,7 +697,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: { ...machine(), redis: redis.version },
     load: { atStart: loadAtStart, atEnd: loadAtEnd, waitedS: wait.waitedS, waitTimedOut: wait.timedOut, maxLoad: Number(argv['max-load']) },
-    settings: { ...opts, cases: [...chosen], profile: argv.profile },
+    settings: { ...opts, runtime: RUNTIME, cases: [...chosen], profile: argv.profile },
     rows,
     checks,
     error: failure ? String((failure as Error).stack ?? failure) : null,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -55,10 +55,37 @@ export interface SpawnOpts {
   stdin?: boolean;
 }
 
-/** Starts `entry` (relative to the repo root) with `node --import tsx`, logging to `<logDir>/<name>.log`. */
+/** Where `compileForBench` puts the compiled gateway, workers and baselines. */
+const BUILD_DIR = join(ROOT, 'bench/.build');
+let compiled = false;
+
+/**
+ * Compiles src/, workers/ and bench/baselines/ with tsc into bench/.build (plus the files
+ * the gateway reads beside its code), so that every process runs as deployed: plain
+ * node on JavaScript, without tsx's loader thread and its memory. From then on `spawnTs`
+ * starts the compiled entry points.
+ */
+export function compileForBench(): void {
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc -p bench/tsconfig.build.json failed:\n${tsc.stdout}${tsc.stderr}`);
+  cpSync(join(ROOT, 'openapi.yaml'), join(BUILD_DIR, 'openapi.yaml'));
+  cpSync(join(ROOT, 'config'), join(BUILD_DIR, 'config'), { recursive: true });
+  cpSync(join(ROOT, 'src/admin-ui'), join(BUILD_DIR, 'src/admin-ui'), { recursive: true });
+  compiled = true;
+}
+
+/** The file node runs for `entry`: the TypeScript source under tsx, or its compiled twin. */
+function entryArgs(entry: string): string[] {
+  return compiled ? [join(BUILD_DIR, entry.replace(/\.ts$/, '.js'))] : ['--import', TSX_LOADER, join(ROOT, entry)];
+}
+
+/**
+ * Starts `entry` (a .ts path relative to the repo root), compiled when `compileForBench`
+ * ran and with `node --import tsx` otherwise, logging to `<logDir>/<name>.log`.
+ */
 export function spawnTs(name: string, entry: string, logDir: string, opts: SpawnOpts = {}): Child {
   installCleanup();
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', TSX_LOADER, join(ROOT, entry), ...(opts.args ?? [])], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...entryArgs(entry), ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...opts.env },
     stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
