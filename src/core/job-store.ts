@@ -191,9 +191,11 @@ export class JobStore {
     );
     if (applied === 1 && tenant && t.set.status !== undefined) {
       // The tenant's in-flight set follows the status (another slot than the job's keys on
-      // a cluster, so not in the script; both commands are idempotent).
+      // a cluster, so not in the script; both commands are idempotent). A job moving between
+      // unfinished statuses (queued → running → queued) is already in it since its submit or
+      // replay: no round trip for that, the executor's hot path.
       if (TERMINAL.has(t.set.status)) await this.redis.zrem(keys.tenantInFlight(tenant), id);
-      else await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
+      else if (previous === '' || TERMINAL.has(previous as JobStatus)) await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
     }
     return { applied: applied === 1, previous: previous === '' ? null : (previous as JobStatus) };
   }

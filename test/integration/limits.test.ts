@@ -3,12 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import supertest from 'supertest';
 import { apiKeys, bearer as as } from '../support/api-keys.js';
+import { createKeys } from '../../src/core/keys.js';
+import { JobStore } from '../../src/core/job-store.js';
 import { createHttpServer } from '../../src/http/http-server.js';
 import { createGatewayRuntime } from '../../src/runtime/gateway-runtime.js';
 import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 
-const { tokens, auth } = apiKeys({ slow: 'client', other: 'client' });
-const { slow, other } = tokens;
+const { tokens, auth } = apiKeys({ slow: 'client', other: 'client', solo: 'client' });
+const { slow, other, solo } = tokens;
 
 describe('admission limits', () => {
   let stack: TestStack;
@@ -57,6 +59,23 @@ describe('admission limits', () => {
     expect(third.headers['retry-after']).toBeTruthy();
     await stack.request.post(`/v1/jobs/${a.body.id}/cancel`).set(as(other));
     expect((await stack.request.post('/v1/jobs').set(as(other)).send({ target: 'echo' })).status).toBe(202);
+  });
+
+  it('counts a job against the quota from submit to its end, and again once replayed', async () => {
+    const { body } = await stack.request.post('/v1/jobs').set(as(solo)).send({ target: 'echo' });
+    const keys = createKeys(stack.config.server.keyPrefix);
+    const store = new JobStore(stack.redis, keys, 86_400_000);
+    const inFlight = () => stack.redis.zscore(keys.tenantInFlight('solo'), body.id);
+    expect(await inFlight()).not.toBeNull();
+    // Running and back to queued (a retry): still counted, without rewriting the set.
+    await store.transition(body.id, { from: ['queued'], set: { status: 'running', attempts: 1 } });
+    await store.transition(body.id, { from: ['running'], set: { status: 'queued' } });
+    expect(await inFlight()).not.toBeNull();
+    await store.transition(body.id, { from: ['queued'], set: { status: 'failed', deadLettered: true } });
+    expect(await inFlight()).toBeNull();
+    // A replay (terminal → queued) counts it again.
+    await store.transition(body.id, { from: ['failed'], set: { status: 'queued', deadLettered: false } });
+    expect(await inFlight()).not.toBeNull();
   });
 
   it('sheds load with 503 and Retry-After once a target queue is full', async () => {
