@@ -192,9 +192,15 @@ function lastLines(path: string, n = 15): string {
   return readLog(path).split('\n').slice(-n).join('\n');
 }
 
-/** Stops every tracked child (SIGTERM, then SIGKILL after `graceMs`). */
+/**
+ * Stops every tracked child (SIGTERM, then SIGKILL after `graceMs`), redis-server last:
+ * a worker whose Redis is gone waits for it while shutting down, and would be killed
+ * before it writes its --cpu-prof profile.
+ */
 export async function stopAll(graceMs = 10_000): Promise<void> {
-  await Promise.all([...children].map((c) => c.stop(graceMs)));
+  const all = [...children];
+  await Promise.all(all.filter((c) => c.name !== 'redis').map((c) => c.stop(graceMs)));
+  await Promise.all(all.filter((c) => c.name === 'redis').map((c) => c.stop(graceMs)));
 }
 
 const CLK_TCK = (() => {

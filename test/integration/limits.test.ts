@@ -76,6 +76,14 @@ describe('admission limits', () => {
     // A replay (terminal → queued) counts it again.
     await store.transition(body.id, { from: ['failed'], set: { status: 'queued', deadLettered: false } });
     expect(await inFlight()).not.toBeNull();
+
+    // With the tenant given (the executor's finish), the slot is freed beside the script...
+    const refused = await store.transition(body.id, { from: ['running'], set: { status: 'succeeded' }, tenant: 'solo' });
+    expect(refused.applied).toBe(false);
+    expect(await inFlight()).not.toBeNull(); // ...but only for a move allowed from every unfinished status
+    const done = await store.transition(body.id, { from: ['queued', 'running'], set: { status: 'succeeded' }, tenant: 'solo' });
+    expect(done.applied).toBe(true);
+    expect(await inFlight()).toBeNull();
   });
 
   it('sheds load with 503 and Retry-After once a target queue is full', async () => {

@@ -208,6 +208,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       event: { type: 'status', status, at, ...(opts.error && { error: opts.error }) },
       ...(opts.attempt && { attempt: opts.attempt }),
       expire: deadLetter ? 'persist' : target.retentionMs,
+      tenant: record.tenant,
     });
     if (!applied.applied) return;
     if (deadLetter) await store.addDeadLetter(record.id, at);

@@ -103,14 +103,14 @@ export class Notifier {
       error: outcome.error,
       outcome: ok ? 'delivered' : delay === null ? 'failed' : 'retrying',
     };
-    await store.addDelivery(jobId, delivery, retention);
+    // A delivered webhook's log entry and callback state go out together: one round trip.
+    await Promise.all([store.addDelivery(jobId, delivery, retention), ok && store.transition(jobId, { from: '*', set: { callbackState: 'delivered' } })]);
     const counted: DeliveryOutcome = ok ? 'delivered' : gone ? 'gone' : delay === null ? 'failed' : 'retrying';
     this.metrics.webhookDeliveries.inc({ outcome: counted });
     this.metrics.webhookAttemptDuration.observe({ outcome: counted }, outcome.durationMs / 1_000);
     if (ok && record.finishedAtMs !== null) this.metrics.webhookLatency.observe(Math.max(0, Date.now() - record.finishedAtMs) / 1_000);
     const fields = { statusCode: outcome.statusCode, error: outcome.error, attempt, durationMs: outcome.durationMs };
     if (ok) {
-      await store.transition(jobId, { from: '*', set: { callbackState: 'delivered' } });
       log.info({ event: 'webhook.delivered', ...fields }, 'webhook delivered');
       return;
     }
