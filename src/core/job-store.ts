@@ -1,5 +1,6 @@
 import type { Redis, Result } from 'ioredis';
 import type { Keys } from './keys.js';
+import { issueTogether } from './redis.js';
 import type { Delivery, JobStatus } from './job-schema.js';
 import {
   decodeRecord,
@@ -135,23 +136,23 @@ export class JobStore {
   }
 
   /**
-   * Stores a new record, its first event and its tenant-index entry: four commands issued
-   * together, so all are on the wire before the first answer (one round trip). Not a
-   * transaction: nothing reads a job before it is enqueued, and a submit that fails
-   * half-way deletes what it wrote (JobService). Plain commands rather than a pipeline() on
-   * the hot paths: ioredis copies every script defined on the connection (BullMQ's ~50)
-   * onto each new pipeline, which cost more CPU than the commands themselves.
+   * Stores a new record, its first event and its tenant-index entry: four commands sent in
+   * one write (issueTogether), one round trip. Not a transaction: nothing reads a job
+   * before it is enqueued, and a submit that fails half-way deletes what it wrote
+   * (JobService).
    */
   async create(record: JobRecord): Promise<void> {
     const { keys, redis } = this;
     const event: JobEvent = { type: 'status', status: record.status, at: record.createdAtMs, attempt: 0 };
     const indexKey = keys.tenantJobs(record.tenant);
-    await Promise.all([
-      redis.hset(keys.job(record.id), encodeRecord(record)),
-      redis.rpush(keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`),
-      redis.zadd(indexKey, record.createdAtMs, record.id),
-      redis.zremrangebyscore(indexKey, '-inf', record.createdAtMs - this.indexHorizonMs),
-    ]);
+    await Promise.all(
+      issueTogether(redis, () => [
+        redis.hset(keys.job(record.id), encodeRecord(record)),
+        redis.rpush(keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`),
+        redis.zadd(indexKey, record.createdAtMs, record.id),
+        redis.zremrangebyscore(indexKey, '-inf', record.createdAtMs - this.indexHorizonMs),
+      ]),
+    );
   }
 
   /** Removes every trace of a job (used when its enqueue failed, and by purge). */
@@ -188,24 +189,26 @@ export class JobStore {
     const allowed = t.from === '*' ? '*' : `,${t.from.join(',')},`;
     const ttl = t.expire === undefined ? '0' : t.expire === 'persist' ? '-1' : String(t.expire);
     const earlyTenant = t.tenant !== undefined && t.set.status !== undefined && TERMINAL.has(t.set.status) && coversUnfinished(t.from) ? t.tenant : null;
-    const script = this.redis.agTransition(
-      keys.job(id),
-      keys.jobEvents(id),
-      keys.jobAttempts(id),
-      allowed,
-      keys.jobChannel(),
-      id,
-      t.event ? JSON.stringify(t.event) : '',
-      ttl,
-      t.attempt ? JSON.stringify(t.attempt) : '',
-      String(MAX_EVENTS_PER_JOB),
-      ...encodePatch(t.set),
-    );
-    // Written right behind the script, on the same connection: Redis runs them in that order.
-    const freed = earlyTenant === null ? null : this.redis.zrem(keys.tenantInFlight(earlyTenant), id);
-    const [applied, previous, tenant] = await script;
-    if (freed) await freed;
-    else if (applied === 1 && tenant && t.set.status !== undefined) {
+    const [script, freed] = issueTogether(this.redis, () => [
+      this.redis.agTransition(
+        keys.job(id),
+        keys.jobEvents(id),
+        keys.jobAttempts(id),
+        allowed,
+        keys.jobChannel(),
+        id,
+        t.event ? JSON.stringify(t.event) : '',
+        ttl,
+        t.attempt ? JSON.stringify(t.attempt) : '',
+        String(MAX_EVENTS_PER_JOB),
+        ...encodePatch(t.set),
+      ),
+      // Written right behind the script, on the same connection: Redis runs them in that order.
+      earlyTenant === null ? null : this.redis.zrem(keys.tenantInFlight(earlyTenant), id),
+    ]);
+    // Both awaited together: a failure of either is handled, never left unhandled.
+    const [[applied, previous, tenant]] = await Promise.all([script, freed]);
+    if (!freed && applied === 1 && tenant && t.set.status !== undefined) {
       // The tenant's in-flight set follows the status (another slot than the job's keys on
       // a cluster, so not in the script; both commands are idempotent). A job moving between
       // unfinished statuses (queued → running → queued) is already in it since its submit or
@@ -231,10 +234,11 @@ export class JobStore {
     return result.applied;
   }
 
-  /** Appends one webhook delivery attempt; the list expires with the job. (Two commands issued together: see create.) */
+  /** Appends one webhook delivery attempt; the list expires with the job. */
   async addDelivery(id: string, delivery: Delivery, ttlMs: number | 'persist'): Promise<void> {
+    const { redis } = this;
     const key = this.keys.jobDeliveries(id);
-    await Promise.all([this.redis.rpush(key, JSON.stringify(delivery)), ttlMs === 'persist' ? this.redis.persist(key) : this.redis.pexpire(key, ttlMs)]);
+    await Promise.all(issueTogether(redis, () => [redis.rpush(key, JSON.stringify(delivery)), ttlMs === 'persist' ? redis.persist(key) : redis.pexpire(key, ttlMs)]));
   }
 
   async deliveries(id: string): Promise<Delivery[]> {
