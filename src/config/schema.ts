@@ -163,6 +163,9 @@ export const WebhookSettingsSchema = z
     allowlist: z.array(z.string().refine(isValidAllowlistEntry, { message: 'not a CIDR, an IP address or a host name' })).default([]),
     /** Deliveries one notifier process makes at once. */
     concurrency: z.number().int().min(1).max(1_000).default(20),
+    /** Notifier lock on a delivery in progress; a dead notifier's delivery is taken up again within lockDurationMs + stalledIntervalMs. */
+    lockDurationMs: z.number().int().min(500).default(30_000),
+    stalledIntervalMs: z.number().int().min(500).default(30_000),
   })
   .strict();
 

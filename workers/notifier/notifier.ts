@@ -36,6 +36,9 @@ export interface NotifierDeps {
  * (`GET /v1/jobs/{id}/deliveries`); 2xx delivers, 410 stops, anything else is
  * retried until the schedule runs out, and then the webhook is dead-lettered.
  */
+/** Deliveries a message may lose with their notifier process before it is dead-lettered. */
+export const MAX_LOST_DELIVERIES = 3;
+
 export class Notifier {
   private readonly worker: Worker<WebhookMessage>;
   private readonly policy: AddressPolicy;
@@ -50,6 +53,11 @@ export class Notifier {
       connection,
       prefix: keys.bullPrefix(),
       concurrency: config.webhooks.concurrency,
+      // BullMQ's own limit (1 by default) would fail a message whose notifier died twice and,
+      // with removeOnFail, delete it without a word; deliver() dead-letters it instead.
+      maxStalledCount: MAX_LOST_DELIVERIES + 1,
+      lockDuration: config.webhooks.lockDurationMs,
+      stalledInterval: config.webhooks.stalledIntervalMs,
       settings: {
         backoffStrategy: (_made: number, _type?: string, err?: Error) => (err instanceof RetryDeliveryError ? err.delayMs : 5_000),
       },
@@ -72,6 +80,12 @@ export class Notifier {
     const retention = record.deadLettered ? 'persist' : (target?.retentionMs ?? 86_400_000);
     const attempt = job.attemptsMade + 1;
     const log = logger.child({ jobId, target: record.target, tenant: record.tenant, correlationId: record.correlationId, webhookId: messageId });
+    if (job.stalledCounter >= MAX_LOST_DELIVERIES) {
+      // Every notifier that took this message died during the delivery: stop, keep it for an operator.
+      await this.deadLetterLost(jobId, event, messageId, attempt, job.stalledCounter, retention);
+      log.error({ event: 'webhook.dead_lettered', reason: 'notifier_lost', lostDeliveries: job.stalledCounter }, 'webhook dead-lettered: its notifiers kept dying during delivery');
+      return;
+    }
 
     const timestamp = Math.floor(Date.now() / 1_000);
     const body = JSON.stringify({ type: event, timestamp: new Date(timestamp * 1_000).toISOString(), data: toDocument(record, config.server.publicUrl ?? '') });
@@ -125,6 +139,24 @@ export class Notifier {
     }
     await store.addWebhookDeadLetter(jobId, Date.now());
     log.error({ event: 'webhook.dead_lettered', ...fields }, 'webhook out of attempts; dead-lettered');
+  }
+
+  private async deadLetterLost(jobId: string, event: Delivery['event'], messageId: string, attempt: number, lost: number, retention: number | 'persist'): Promise<void> {
+    const { store } = this.deps;
+    const delivery: Delivery = {
+      webhookId: messageId,
+      event,
+      attempt,
+      at: new Date().toISOString(),
+      durationMs: 0,
+      statusCode: null,
+      error: `notifier_lost: ${lost} deliveries ended with their notifier process`,
+      outcome: 'failed',
+    };
+    await store.addDelivery(jobId, delivery, retention);
+    await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
+    await store.addWebhookDeadLetter(jobId, Date.now());
+    this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
   }
 
   /** Idempotent: running deliveries finish (each is bounded by the webhook timeout). */
