@@ -54,7 +54,7 @@ export function errorHandler(storeReady: () => boolean, onRedisFailure: () => vo
     // Express could not percent-decode a path parameter.
     return sendProblem(res, new ApiError('invalid_parameter', 'the path is not valid percent-encoding'), req.originalUrl);
   }
-  if (!storeReady() || isRedisTimeout(err)) {
+  if (!storeReady() || isRedisConnectionError(err)) {
     onRedisFailure();
     req.ctx?.log.warn({ err }, 'Redis unavailable');
     return sendProblem(res, new ApiError('redis_unavailable', 'the job store is unreachable; retry later', { retryAfterSeconds: 1 }), req.originalUrl);
@@ -65,12 +65,16 @@ export function errorHandler(storeReady: () => boolean, onRedisFailure: () => vo
 }
 
 /**
- * ioredis marks a command that outlived `commandTimeout` only by its message (no
- * code); this is the one place we must read one. A closed connection is caught
- * by `storeReady()` instead.
+ * ioredis tells a command lost to the connection only by its message (no code): one that
+ * outlived `commandTimeout`, one issued on a socket that just closed while the client still
+ * said "ready" (no offline queue on the gateway), one cut off by the close. This is the one
+ * place we must read messages; a connection already known closed is caught by `storeReady()`.
  */
-export function isRedisTimeout(err: unknown): boolean {
-  return err instanceof Error && err.message === 'Command timed out';
+const CONNECTION_LOST = new Set(['Command timed out', "Stream isn't writeable and enableOfflineQueue options is false", 'Connection is closed.']);
+
+export function isRedisConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return CONNECTION_LOST.has(err.message) || err.name === 'MaxRetriesPerRequestError';
 }
 
 export { ERROR_CATALOGUE };
