@@ -1,4 +1,5 @@
 import type { GatewayConfig, Target } from '../config/schema.js';
+import { RetryUntilDone } from './retry-until-done.js';
 import { ApiError } from '../core/errors.js';
 import { newJobId } from '../core/ids.js';
 import type { JobQueues } from '../core/job-queues.js';
@@ -37,6 +38,10 @@ export interface SubmitCommand {
  * The gateway's job operations, in terms of jobs rather than Redis keys:
  * admission, reads scoped to a tenant, waiting, cancel.
  */
+/** How often a failed undo of a half-stored submit is tried again, and how many are kept. */
+const UNDO_RETRY_MS = 1_000;
+const MAX_PENDING_UNDOS = 10_000;
+
 export class JobService {
   private readonly callbackPolicy: AddressPolicy;
   /** Fires when the gateway shuts down: held requests answer at once with what they have. */
@@ -54,8 +59,15 @@ export class JobService {
     this.trigger = opts.trigger ?? null;
     this.resolve = opts.resolve ?? systemResolver;
     this.observer = opts.observer ?? new JobObserver();
+    this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
+      if (event === 'done') logger.info({ event: 'job.admission_undone', jobId: id }, 'half-stored job removed on retry');
+      else if (event === 'dropped') logger.error({ event: 'job.admission_undo_dropped', jobId: id }, 'too many undos pending; this half-stored job stays');
+      else logger.warn({ event: 'job.admission_undo_failed', jobId: id, err }, 'could not remove a half-stored job yet; retrying');
+    });
   }
 
+  /** Undos of half-stored submits that Redis refused at the time. */
+  private readonly undos: RetryUntilDone;
   private readonly trigger: CallbackTrigger | null;
   private readonly resolve: Resolver;
   private readonly observer: JobObserver;
@@ -125,9 +137,13 @@ export class JobService {
       this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now }),
     ]);
     if (stored.status === 'rejected' || queued.status === 'rejected') {
-      // Never answer 202 for a job that is not wholly stored; undo what got through.
-      await this.store.delete(record).catch(() => undefined);
-      if (queued.status === 'fulfilled') await this.queues.removeWaiting(target.name, record.id).catch(() => undefined);
+      // Never answer 202 for a job that is not wholly stored; undo what got through, now or,
+      // when Redis refuses that too (it is what failed), as soon as it takes it.
+      const undo = async () => {
+        await this.store.delete(record);
+        if (queued.status === 'fulfilled') await this.queues.removeWaiting(target.name, record.id);
+      };
+      await undo().catch(() => this.undos.add(record.id, undo));
       throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
     }
     this.observer.accepted(target.name);
@@ -198,6 +214,11 @@ export class JobService {
   /** Ends every wait (long-poll, Prefer: wait, event stream) now; for shutdown. Idempotent. */
   stopWaiting(): void {
     this.draining.abort();
+  }
+
+  /** Shutdown: a last try of the pending undos (before the Redis connection closes). */
+  async close(): Promise<void> {
+    await this.undos.close();
   }
 
   get isDraining(): boolean {

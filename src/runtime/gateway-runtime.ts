@@ -77,6 +77,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     stopWaiting: () => jobs.stopWaiting(),
     close() {
       closing ??= (async () => {
+        await jobs.close();
         await activity.close();
         await queues.close();
         await webhooks.close().catch(() => undefined);
