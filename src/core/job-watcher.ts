@@ -47,21 +47,27 @@ export class JobWatcher {
   }
 
   /**
-   * Resolves when job `id` changes, `recheckMs` passes, `timeoutMs` passes, or
-   * `signal` aborts — whichever comes first. Callers loop and re-read.
+   * Starts listening for a change of job `id` now; `changed` resolves when it changes,
+   * `recheckMs` passes, `timeoutMs` passes, or `signal` aborts, whichever comes first.
+   * Arm before reading the job and wait after: a change that lands between the read and
+   * the wait then resolves it at once, instead of being missed until the next recheck
+   * (about 1 % of Prefer: wait round trips took a whole second that way).
    */
-  nextChange(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
+  arm(id: string, timeoutMs: number, signal?: AbortSignal): { changed: Promise<void>; disarm(): void } {
+    let fire = () => undefined as void;
+    const changed = new Promise<void>((resolve) => {
+      fire = () => {
         clearTimeout(timer);
         unwatch();
-        signal?.removeEventListener('abort', done);
+        signal?.removeEventListener('abort', fire);
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, Math.min(timeoutMs, this.recheckMs)));
-      const unwatch = this.watch(id, done);
-      signal?.addEventListener('abort', done, { once: true });
     });
+    const timer = setTimeout(fire, Math.max(0, Math.min(timeoutMs, this.recheckMs)));
+    const unwatch = this.watch(id, fire);
+    signal?.addEventListener('abort', fire, { once: true });
+    if (signal?.aborted) fire();
+    return { changed, disarm: fire };
   }
 
   get waiting(): number {

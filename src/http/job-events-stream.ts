@@ -33,8 +33,11 @@ export async function streamJobEvents(
   res.flushHeaders();
   res.write('retry: 2000\n\n');
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  // Armed before each read, so that a change landing between the read and the wait is not missed.
+  let change: { changed: Promise<void>; disarm(): void } | null = null;
   try {
     for (;;) {
+      change = service.armChange(initial.id, HEARTBEAT_MS, gone);
       const events = await store.eventsAfter(initial.id, last);
       for (const { id, event } of events) {
         last = id;
@@ -43,20 +46,24 @@ export async function streamJobEvents(
         res.write(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify({ ...data, at: new Date(event.at).toISOString() })}\n\n`);
         if (terminal) return;
       }
-      if (events.length > 0) continue;
+      if (events.length > 0) {
+        change.disarm();
+        continue;
+      }
       const record = await service.get(initial.tenant, initial.id);
       if (isTerminal(record.status)) {
-        // The stream was trimmed or expired; the record still tells the end.
+        // The event log was trimmed or expired; the record still tells the end.
         const doc = toDocument(record, baseUrl);
         res.write(`event: status\ndata: ${JSON.stringify({ type: 'status', status: record.status, at: doc.finishedAt, job: doc })}\n\n`);
         return;
       }
       // A client gone, or the gateway shutting down: the client resumes elsewhere with Last-Event-ID.
       if (gone.aborted || service.isDraining) return;
-      await service.nextChange(initial.id, HEARTBEAT_MS, gone);
+      await change.changed;
       if (gone.aborted || service.isDraining) return;
     }
   } finally {
+    change?.disarm();
     clearInterval(heartbeat);
     res.end();
   }

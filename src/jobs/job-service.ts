@@ -203,12 +203,19 @@ export class JobService {
   async waitForEnd(tenant: string, id: string, seconds: number, signal?: AbortSignal): Promise<JobRecord> {
     const deadline = Date.now() + Math.min(seconds, this.config.server.maxWaitSeconds) * 1_000;
     const stop = this.stopSignal(signal);
-    let record = await this.get(tenant, id);
-    while (!isTerminal(record.status) && Date.now() < deadline && !stop.aborted) {
-      await this.watcher.nextChange(id, deadline - Date.now(), stop);
-      record = await this.get(tenant, id);
+    for (;;) {
+      // Armed before the read: a change between the read and the wait is not missed.
+      const change = this.watcher.arm(id, deadline - Date.now(), stop);
+      const record = await this.get(tenant, id).catch((err: unknown) => {
+        change.disarm();
+        throw err;
+      });
+      if (isTerminal(record.status) || Date.now() >= deadline || stop.aborted) {
+        change.disarm();
+        return record;
+      }
+      await change.changed;
     }
-    return record;
   }
 
   /** Ends every wait (long-poll, Prefer: wait, event stream) now; for shutdown. Idempotent. */
@@ -271,8 +278,9 @@ export class JobService {
     return this.store;
   }
 
-  nextChange(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return this.watcher.nextChange(id, timeoutMs, this.stopSignal(signal));
+  /** Listens for a change of job `id` from now on (see JobWatcher.arm); also ends at shutdown. */
+  armChange(id: string, timeoutMs: number, signal?: AbortSignal): { changed: Promise<void>; disarm(): void } {
+    return this.watcher.arm(id, timeoutMs, this.stopSignal(signal));
   }
 
   async list(tenant: string, limit: number, cursor: string | undefined, filter: ListFilter): Promise<ListPage> {
