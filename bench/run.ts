@@ -192,7 +192,7 @@ async function startProcesses(redis: PrivateRedis, configPath: string): Promise<
   // One folder per process: Node writes a profile per thread (tsx's loader thread too), named by pid and thread.
   const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
   if (argv.profile) mkdirSync(profileDir, { recursive: true });
-  const ours = { REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
+  const ours = { REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
   const [gwPort, bePort, bbPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const gateway = spawnTs('gateway', 'src/server.ts', logDir, { nodeArgs: prof('gateway'), env: { ...ours, PORT: String(gwPort) } });
   // Not `submit` (the baseline has no worker either) nor `whk` (the runner finishes those jobs itself).

@@ -33,7 +33,7 @@ try {
   executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
   notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
   gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
-  server = await listen(gateway.app, env.PORT);
+  server = await listen(gateway.app, env.PORT, env.HOST);
 } catch (err) {
   // Whatever fails (Redis, the port already taken), undo what started: above all the
   // redis-server we may have launched, which would otherwise outlive us holding its port.
@@ -46,7 +46,7 @@ try {
 }
 const port = (server.address() as AddressInfo).port;
 logger.info(
-  { event: 'gateway.listening', port, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
+  { event: 'gateway.listening', port, host: (server.address() as AddressInfo).address, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
   `async-gateway listening on http://localhost:${port}`,
 );
 const running = { executor, notifier, gateway };

@@ -11,9 +11,9 @@ const logger = createLogger({ level: env.LOG_LEVEL, name: 'gateway' });
 announceAuth(settings, logger);
 await checkRedisOrExit(env.REDIS_URL, logger);
 const runtime = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
-const server = await listen(runtime.app, env.PORT);
+const server = await listen(runtime.app, env.PORT, env.HOST);
 logger.info(
-  { event: 'gateway.listening', port: (server.address() as AddressInfo).port, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
+  { event: 'gateway.listening', port: (server.address() as AddressInfo).port, host: (server.address() as AddressInfo).address, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
   'gateway listening',
 );
 onShutdownSignals(logger, async () => {

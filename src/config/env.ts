@@ -4,6 +4,8 @@ import { ConfigError, formatIssues } from './load-config.js';
 /** What differs per deployment. Parsed once by each entry point, never at import time. */
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  /** The gateway's listening address; unset: every interface (what a container wants). */
+  HOST: z.string().min(1).optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   GATEWAY_CONFIG: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

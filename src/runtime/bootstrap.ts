@@ -117,11 +117,12 @@ export function onShutdownSignals(logger: Logger, shutdown: (signal: string) => 
   process.on('SIGINT', handle);
 }
 
-export function listen(app: Express, port: number): Promise<Server> {
+export function listen(app: Express, port: number, host?: string): Promise<Server> {
   const server = createHttpServer(app);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve(server));
+    if (host === undefined) server.listen(port, () => resolve(server));
+    else server.listen(port, host, () => resolve(server));
   });
 }
 

@@ -46,7 +46,10 @@ describe('correlated logs across processes', () => {
     gateway = spawnEntry(GATEWAY_ENTRY, { ...env, PORT: '0' });
     executor = spawnEntry(EXECUTOR_ENTRY, env);
     notifier = spawnEntry(NOTIFIER_ENTRY, env);
-    port = Number((await gateway.waitForLog('gateway.listening', 60_000)).port);
+    const listening = await gateway.waitForLog('gateway.listening', 60_000);
+    port = Number(listening.port);
+    // HOST (set to loopback for every spawned process by test/support/processes.ts) is where it listens.
+    expect(listening.host).toBe('127.0.0.1');
     await executor.waitForLog('executor.ready', 60_000);
     await notifier.waitForLog('notifier.ready', 60_000);
   }, 90_000);

@@ -75,7 +75,7 @@ export function spawnEntry(entry: string, env: Record<string, string> = {}, opts
     cwd: opts.cwd ?? ROOT,
     // A clean environment: only what the test passes (plus PATH, for redis-server) shapes the child.
     // METRICS_PORT 0: several workers of one test must not fight over the default port.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: NO_REDIS_URL, LOG_LEVEL: 'debug', METRICS_PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: NO_REDIS_URL, LOG_LEVEL: 'debug', METRICS_PORT: '0', HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
   });
