@@ -25,7 +25,8 @@ import { call, closeAgent } from './lib/http.js';
 import { runLoad, type LoadSpec } from './lib/load.js';
 import { compileForBench, measure, memory, ROOT, spawnTs, stopAll, type Child, type Usage } from './lib/procs.js';
 import { startReceiver, type Receiver } from './lib/receiver.js';
-import { freePort, startPrivateRedis, type PrivateRedis } from './lib/redis.js';
+import { freePort } from '../test/support/free-port.js';
+import { startPrivateRedis, type PrivateRedis } from './lib/redis.js';
 import { openStack, type BenchStack } from './lib/stack.js';
 import { mean, percentile, sleep, timeDrain, type Drain } from './lib/stats.js';
 import { summarizeProfiles } from './profile-summary.js';
@@ -255,6 +256,15 @@ async function loadRun(spec: Omit<LoadSpec, 'warmupS' | 'durationS' | 'connectio
 
 type LoadRound = Awaited<ReturnType<typeof loadRun>>;
 
+/** The system under test's CPU and peak RSS, and Redis's CPU, over a case's rounds. */
+function usageOf(runs: readonly { sut: Usage; redis: Usage }[]): Pick<Row, 'cpuCores' | 'redisCpuCores' | 'peakRssMB'> {
+  return {
+    cpuCores: mean(runs.map((r) => r.sut.cores)),
+    redisCpuCores: mean(runs.map((r) => r.redis.cores)),
+    peakRssMB: Math.max(...runs.map((r) => r.sut.peakRss)) / MB,
+  };
+}
+
 function loadRow(c: CaseId, title: string, system: string, role: Role, unit: string, runs: LoadRound[]): Row {
   const row: Row = {
     case: c,
@@ -265,9 +275,7 @@ function loadRow(c: CaseId, title: string, system: string, role: Role, unit: str
     throughput: mean(runs.map((r) => r.load.rps)),
     p50Ms: mean(runs.map((r) => r.load.latencyMs.p50)),
     p99Ms: mean(runs.map((r) => r.load.latencyMs.p99)),
-    cpuCores: mean(runs.map((r) => r.sut.cores)),
-    redisCpuCores: mean(runs.map((r) => r.redis.cores)),
-    peakRssMB: Math.max(...runs.map((r) => r.sut.peakRss)) / MB,
+    ...usageOf(runs),
     failed: runs.reduce((a, r) => a + r.load.failed, 0),
     rounds: runs.map((r) => ({ rps: r.load.rps, latencyMs: r.load.latencyMs, statusCodes: r.load.statusCodes, cpuCores: r.sut.cores, redisCpuCores: r.redis.cores, peakRssMB: r.sut.peakRss / MB })),
   };
@@ -535,9 +543,7 @@ function drainRow(c: CaseId, title: string, system: string, role: Role, unit: st
     role,
     unit,
     throughput: mean(runs.map((r) => r.drain.rate)),
-    cpuCores: mean(runs.map((r) => r.sut.cores)),
-    redisCpuCores: mean(runs.map((r) => r.redis.cores)),
-    peakRssMB: Math.max(...runs.map((r) => r.sut.peakRss)) / MB,
+    ...usageOf(runs),
     rounds: runs.map((r) => ({ ...r.drain, cpuCores: r.sut.cores, redisCpuCores: r.redis.cores, peakRssMB: r.sut.peakRss / MB })),
     note: 'rate while 90 % → 10 % of the batch remained',
   };

@@ -214,7 +214,7 @@ export class JobStore {
       // unfinished statuses (queued → running → queued) is already in it since its submit or
       // replay: no round trip for that, the executor's hot path.
       if (TERMINAL.has(t.set.status)) await this.redis.zrem(keys.tenantInFlight(tenant), id);
-      else if (previous === '' || TERMINAL.has(previous as JobStatus)) await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
+      else if (TERMINAL.has(previous as JobStatus)) await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
     }
     return { applied: applied === 1, previous: previous === '' ? null : (previous as JobStatus) };
   }

@@ -1,5 +1,4 @@
 import type { GatewayConfig, Target } from '../config/schema.js';
-import { RetryUntilDone } from './retry-until-done.js';
 import { ApiError } from '../core/errors.js';
 import { newJobId } from '../core/ids.js';
 import type { JobQueues } from '../core/job-queues.js';
@@ -11,6 +10,7 @@ import type { JobWatcher } from '../core/job-watcher.js';
 import type { Logger } from '../core/logger.js';
 import { handlers } from '../../workers/handlers/index.js';
 import { zodToFieldErrors } from './field-errors.js';
+import { RetryUntilDone } from './retry-until-done.js';
 import { WEBHOOK_EVENTS, type Delivery, type WebhookEvent } from '../core/job-schema.js';
 import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
@@ -34,14 +34,14 @@ export interface SubmitCommand {
   callbackPath?: string;
 }
 
-/**
- * The gateway's job operations, in terms of jobs rather than Redis keys:
- * admission, reads scoped to a tenant, waiting, cancel.
- */
 /** How often a failed undo of a half-stored submit is tried again, and how many are kept. */
 const UNDO_RETRY_MS = 1_000;
 const MAX_PENDING_UNDOS = 10_000;
 
+/**
+ * The gateway's job operations, in terms of jobs rather than Redis keys:
+ * admission, reads scoped to a tenant, waiting, cancel.
+ */
 export class JobService {
   private readonly callbackPolicy: AddressPolicy;
   /** Fires when the gateway shuts down: held requests answer at once with what they have. */

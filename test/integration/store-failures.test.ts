@@ -24,6 +24,31 @@ describe('when Redis fails during admission', () => {
   });
 });
 
+describe('when Redis refuses the undo too', () => {
+  it('keeps the undo and tries it again until it goes through', async () => {
+    const stack = await startStack({ executor: false });
+    try {
+      const prefix = stack.config.server.keyPrefix;
+      // BullMQ's add fails (wrong-type meta key), and so does the undo: its ZREM on the
+      // webhook dead-letter index meets a string. (A real outage does both at once.)
+      await stack.redis.set(`${prefix}:q:{echo}:meta`, 'not-a-hash');
+      await stack.redis.set(`${prefix}:webhook-dead-letters`, 'not-a-zset');
+      const res = await stack.request.post('/v1/jobs').send({ target: 'echo' });
+      expect(res.status).toBe(500);
+      const id = await eventually(() => stack.logs.lines.find((l) => l.event === 'job.admission_undo_failed')?.jobId as string | undefined);
+      expect(stack.logs.lines.some((l) => l.event === 'job.admission_undone')).toBe(false);
+
+      // Redis takes it again: the next retry (every second) succeeds.
+      await stack.redis.del(`${prefix}:webhook-dead-letters`);
+      await eventually(() => stack.logs.lines.some((l) => l.event === 'job.admission_undone' && l.jobId === id), 10_000);
+      expect((await stack.redis.keys(`${prefix}:job:*`)).length).toBe(0);
+      expect(await stack.redis.zcard(`${prefix}:tenant:{public}:in-flight`)).toBe(0);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('when Redis is slow', () => {
   it('answers 503 once the 2 s command timeout passes, never 202, and serves again afterwards', async () => {
     const redis = await startRedisServer(['--enable-debug-command', 'yes']);

@@ -30,15 +30,15 @@ export interface NotifierDeps {
   metrics?: Metrics;
 }
 
+/** Deliveries a message may lose with their notifier process before it is dead-lettered. */
+export const MAX_LOST_DELIVERIES = 3;
+
 /**
  * Delivers signed webhooks from its own queue, on its own schedule: a slow or dead
  * receiver holds up only its own deliveries. Each attempt is logged on the job
  * (`GET /v1/jobs/{id}/deliveries`); 2xx delivers, 410 stops, anything else is
  * retried until the schedule runs out, and then the webhook is dead-lettered.
  */
-/** Deliveries a message may lose with their notifier process before it is dead-lettered. */
-export const MAX_LOST_DELIVERIES = 3;
-
 export class Notifier {
   private readonly worker: Worker<WebhookMessage>;
   private readonly policy: AddressPolicy;
@@ -132,12 +132,12 @@ export class Notifier {
       log.warn({ event: 'webhook.attempt_failed', ...fields, retryDelayMs: delay }, 'webhook attempt failed; will retry');
       throw new RetryDeliveryError(delay);
     }
-    await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
     if (gone) {
+      await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
       log.warn({ event: 'webhook.gone', ...fields }, 'receiver answered 410 Gone; delivery stopped');
       return;
     }
-    await store.addWebhookDeadLetter(jobId, Date.now());
+    await this.deadLetter(jobId);
     log.error({ event: 'webhook.dead_lettered', ...fields }, 'webhook out of attempts; dead-lettered');
   }
 
@@ -154,9 +154,14 @@ export class Notifier {
       outcome: 'failed',
     };
     await store.addDelivery(jobId, delivery, retention);
-    await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
-    await store.addWebhookDeadLetter(jobId, Date.now());
+    await this.deadLetter(jobId);
     this.metrics.webhookDeliveries.inc({ outcome: 'failed' });
+  }
+
+  /** The callback failed for good: an operator sees it among the webhook dead letters and can redeliver it. */
+  private async deadLetter(jobId: string): Promise<void> {
+    await this.deps.store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
+    await this.deps.store.addWebhookDeadLetter(jobId, Date.now());
   }
 
   /** Idempotent: running deliveries finish (each is bounded by the webhook timeout). */
