@@ -28,7 +28,7 @@ describe('operator dashboard in a real browser', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); .ci/run does`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); npm test's pretest step does when it can`);
     upstream = await startUpstream();
     stack = await startStack({
       executor: false,
