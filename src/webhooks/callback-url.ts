@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
-import { classifyAddress, type AddressPolicy } from './address-policy.js';
+import { classifyAddress, classifyHostName, LOOPBACK_ADDRESSES, type AddressPolicy } from './address-policy.js';
 
 export type Resolver = (hostname: string) => Promise<string[]>;
 
@@ -12,8 +12,13 @@ export type CallbackUrlVerdict = { ok: true; url: string } | { ok: false; reason
 /**
  * Submit-time check of a client's callback URL: http(s) only, no credentials, no
  * control characters, and its host must not be (or resolve to) a refused address.
- * A name that does not resolve now is accepted: the delivery checks again at connect
- * time, and records a failed delivery if it is refused then.
+ * An IP literal is judged after WHATWG normalisation (0x7f000001, 2130706433, 0177.0.0.1
+ * and 127.1 are all 127.0.0.1; [::127.0.0.1] is [::7f00:1]). A host name is judged first
+ * by `classifyHostName` (trailing dot, localhost names, special-use domains, single
+ * labels, the host allowlist), then by every address the resolver gives for it, as
+ * written in the URL (what the delivery will look up). A name that does not resolve now
+ * is accepted: the delivery checks again at connect time, and records a failed delivery
+ * if it is refused then.
  */
 export async function checkCallbackUrl(raw: string, policy: AddressPolicy, resolve: Resolver = systemResolver): Promise<CallbackUrlVerdict> {
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
@@ -26,22 +31,30 @@ export async function checkCallbackUrl(raw: string, policy: AddressPolicy, resol
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'only http and https callbacks are allowed' };
   if (url.username || url.password) return { ok: false, reason: 'credentials in the URL are not allowed' };
+  const accepted: CallbackUrlVerdict = { ok: true, url: url.toString() };
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (policy.allowedHosts.has(host.toLowerCase())) return { ok: true, url: url.toString() };
-  // The WHATWG parser has already turned 0x7f000001, 2130706433 and 0177.0.0.1 into 127.0.0.1.
   if (ipaddr.isValid(host)) {
     const v = classifyAddress(host, policy);
-    return v.allowed ? { ok: true, url: url.toString() } : { ok: false, reason: v.reason };
+    return v.allowed ? accepted : { ok: false, reason: v.reason };
+  }
+  const name = classifyHostName(host, policy);
+  if (name.kind === 'refused') return { ok: false, reason: name.reason };
+  if (name.kind === 'open') return accepted;
+  if (name.kind === 'loopback') {
+    // The delivery connects to whichever loopback address the policy allows, never to what DNS says.
+    const reasons = LOOPBACK_ADDRESSES.map((a) => classifyAddress(a, policy)).flatMap((v) => (v.allowed ? [] : [v.reason]));
+    if (reasons.length < LOOPBACK_ADDRESSES.length) return accepted;
+    return { ok: false, reason: `${host} is a localhost name, always loopback (RFC 6761): ${reasons.join('; ')}` };
   }
   let addresses: string[];
   try {
     addresses = await resolve(host);
   } catch {
-    return { ok: true, url: url.toString() };
+    return accepted;
   }
   for (const address of addresses) {
     const v = classifyAddress(address, policy);
     if (!v.allowed) return { ok: false, reason: `${host} resolves to a refused address: ${v.reason}` };
   }
-  return { ok: true, url: url.toString() };
+  return accepted;
 }
