@@ -55,8 +55,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(healthRouter(deps.redis, deps.fleet, { notifierRequired: deps.config.webhooks.secrets.length > 0 }));
-  app.use(dashboardPublicRouter(deps.config.auth.keys, deps.sessions));
-  app.use(authenticate(deps.config.auth.keys, deps.sessions));
+  app.use(dashboardPublicRouter(deps.config.auth.keys, deps.sessions, deps.config.server.publicUrl));
+  app.use(authenticate(deps.config.auth.keys, deps.sessions, deps.config.server.publicUrl));
   app.get('/metrics', requireRole('admin', 'metrics'), async (_req, res) => {
     const { contentType, body } = await exposition(deps.metrics);
     res.type(contentType).send(body);

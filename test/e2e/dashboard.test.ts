@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys, bearer } from '../support/api-keys.js';
 import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
@@ -15,7 +15,11 @@ const { tokens, auth } = apiKeys({ acme: 'client', ops: 'admin' });
  * The operator dashboard in Debian's headless Chromium, driven by playwright-core: sign in
  * with an admin key, read targets, the chart, a target's jobs and one job's timeline, then
  * act (pause, replay, purge) and check the effect through the API. A screenshot of the
- * dashboard is kept in test-artifacts/ for a human to look at.
+ * dashboard and the list of the browser's requests are kept in test-artifacts/ for a human to look at.
+ *
+ * Every request the browser makes is recorded (and any to another origin aborted, this
+ * machine has no outside network): the last test asserts that none left the gateway's
+ * origin, and that no page hit its Content-Security-Policy.
  */
 describe('operator dashboard in a real browser', () => {
   let stack: TestStack;
@@ -26,6 +30,10 @@ describe('operator dashboard in a real browser', () => {
   let context: BrowserContext;
   let page: Page;
   const ids: Record<string, string> = {};
+  /** Every request the browser made or tried (a CSP-blocked one too), in order, from every page of the context. */
+  const requests: Request[] = [];
+  /** CSP violations seen by the pages (event and Chromium's own console report). */
+  const violations: string[] = [];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium); npm test's pretest step does when it can`);
@@ -63,6 +71,15 @@ describe('operator dashboard in a real browser', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 1600 } });
+    context.on('request', (request) => void requests.push(request));
+    await context.route('**', (route) => (new URL(route.request().url()).origin === base ? route.continue() : route.abort('blockedbyclient')));
+    // Init scripts run outside the page's CSP; the report goes to the console listener below.
+    await context.addInitScript(
+      "document.addEventListener('securitypolicyviolation', (e) => console.error(`securitypolicyviolation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`))",
+    );
+    context.on('console', (msg) => {
+      if (/securitypolicyviolation|Content Security Policy/i.test(msg.text())) violations.push(`${msg.page()?.url()}: ${msg.text()}`);
+    });
     page = await context.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
   });
@@ -134,11 +151,24 @@ describe('operator dashboard in a real browser', () => {
     expect((await stack.request.get(`/v1/jobs/${ids.failed}`).set(bearer(tokens.acme))).status).toBe(404);
   });
 
-  it('opens the raw queue view (bull-board) with the same session', async () => {
+  it('opens the raw queue view (bull-board) with the same session, without Google Fonts or X-Powered-By', async () => {
     const board = await context.newPage();
-    await board.goto(`${base}/admin/queues`, { waitUntil: 'domcontentloaded' });
+    const res = (await board.goto(`${base}/admin/queues`, { waitUntil: 'domcontentloaded' }))!;
+    const headers = await res.allHeaders();
+    expect(headers['x-powered-by']).toBeUndefined();
+    const csp = headers['content-security-policy']!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toMatch(/https?:|\*/);
+    expect(await res.text()).not.toMatch(/fonts\.(googleapis|gstatic)\.com/);
     expect(await board.title()).toBe('async-gateway queues');
     await expect.poll(() => board.locator('body').textContent(), { timeout: 15_000 }).toContain('target echo');
+    // One queue's page with a job card in it (the paused target's waiting job, queued with
+    // a priority): more of bull-board's code and styles.
+    await board.getByText('target idle').first().click();
+    await board.waitForURL(/\/admin\/queues\/queue\//);
+    await board.getByRole('link', { name: /prioritized/i }).click();
+    await expect.poll(() => board.locator('body').textContent(), { timeout: 15_000 }).toContain(ids.waiting);
     await board.close();
   });
 
@@ -147,6 +177,20 @@ describe('operator dashboard in a real browser', () => {
     await page.locator('#sign-in').waitFor({ state: 'visible' });
     const status = await page.evaluate("fetch('/v1/admin/targets', { credentials: 'same-origin' }).then((r) => r.status)");
     expect(status).toBe(401);
+  });
+
+  it('made no request outside the gateway, and broke no rule of its Content-Security-Policy', async () => {
+    const made = requests.map((r) => `${r.method()} ${r.url()}${r.failure() ? ` (failed: ${r.failure()!.errorText})` : ''}`);
+    writeFileSync(`${ARTIFACTS}/dashboard-requests.txt`, `${made.join('\n')}\n`);
+    expect(made.length).toBeGreaterThan(10);
+    expect(requests.filter((r) => new URL(r.url()).origin !== base).map((r) => r.url())).toEqual([]);
+    // The list did see bull-board's page and assets, not only our own.
+    expect(made).toContainEqual(expect.stringMatching(/^GET .*\/admin\/queues\/static\/js\/main\./));
+    expect(violations).toEqual([]);
+    // Sign-in and sign-out went through the gateway's Origin check, with the browser's own Origin.
+    const session = requests.filter((r) => r.url() === `${base}/admin/session` && r.method() !== 'GET');
+    expect(session.map((r) => r.method())).toEqual(['POST', 'POST', 'DELETE']);
+    for (const r of session) expect((await r.allHeaders()).origin).toBe(base);
   });
 });
 

@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { cookieValue, SESSION_COOKIE, type AdminSessions } from '../../auth/admin-sessions.js';
 import { createKeyring, type ApiKeyEntry, type Role } from '../../auth/api-keys.js';
 import { ApiError } from '../../core/errors.js';
+import { fromOwnOrigin } from '../own-origin.js';
 
 /** The tenant every caller is while no API keys are configured. */
 export const OPEN_TENANT = 'public';
@@ -17,7 +18,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * is the one open tenant, with the admin role (start-up says so loudly;
  * REQUIRE_API_KEYS=true refuses to start that way).
  */
-export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessions | null = null): RequestHandler {
+export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessions | null = null, publicUrl?: string): RequestHandler {
   if (keys.length === 0) {
     return (req, _res, next) => {
       req.ctx.tenant = OPEN_TENANT;
@@ -37,7 +38,7 @@ export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessio
     const header = req.get('authorization');
     const token = header === undefined && sessions && SESSION_PATHS.test(req.path) ? cookieValue(req.get('cookie'), SESSION_COOKIE) : undefined;
     if (token !== undefined) {
-      sessionEntry(req, token, sessions!, byId).then((entry) => {
+      sessionEntry(req, token, sessions!, byId, publicUrl).then((entry) => {
         if (!entry) return next(unauthorized(res, 'the dashboard session has expired; sign in again'));
         admit(req, entry);
         next();
@@ -58,11 +59,8 @@ export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessio
  * already keeps the cookie off cross-site requests, and this holds even where a browser
  * does not honour it.
  */
-async function sessionEntry(req: Request, token: string, sessions: AdminSessions, byId: ReadonlyMap<string, ApiKeyEntry>): Promise<ApiKeyEntry | null> {
-  if (!SAFE_METHODS.has(req.method)) {
-    const origin = req.get('origin');
-    if (origin !== `${req.protocol}://${req.get('host') ?? ''}`) throw new ApiError('forbidden', 'a dashboard request must come from the dashboard\'s own origin');
-  }
+async function sessionEntry(req: Request, token: string, sessions: AdminSessions, byId: ReadonlyMap<string, ApiKeyEntry>, publicUrl: string | undefined): Promise<ApiKeyEntry | null> {
+  if (!SAFE_METHODS.has(req.method) && !fromOwnOrigin(req, publicUrl)) throw new ApiError('forbidden', "a dashboard request must come from the dashboard's own origin");
   const keyId = await sessions.keyIdOf(token);
   const entry = keyId === null ? undefined : byId.get(keyId);
   return entry?.role === 'admin' ? entry : null;
