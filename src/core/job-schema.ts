@@ -97,7 +97,10 @@ export const JobDocumentSchema = z.object({
   maxAttempts: z.number().int().min(1),
   priority: z.number().int(),
   progress: z.union([z.number(), z.record(z.string(), z.unknown())]).nullable(),
-  result: z.unknown().optional().meta({ description: 'Present when succeeded and small; otherwise read links.result.' }),
+  result: z.unknown().optional().meta({
+    description:
+      "Present when succeeded and small; otherwise read links.result. A handler target's return value; an http target's upstream answer as `{status, contentType, body, bodyEncoding}` (`body` is base64 when `bodyEncoding` is `base64`).",
+  }),
   error: JobErrorSchema.nullable(),
   deadLettered: z.boolean(),
   cancelRequested: z.boolean(),

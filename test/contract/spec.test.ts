@@ -5,10 +5,12 @@ import { withGeneratedSchemas } from '../../scripts/openapi-schemas.js';
 import { loadSpec, loadSpecText } from './contract.js';
 
 describe('openapi.yaml', () => {
-  it('is a valid OpenAPI 3.0 document', async () => {
-    const { valid, errors } = await loadSpec();
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const { valid, errors, version, spec } = await loadSpec();
     expect(errors).toBeUndefined();
     expect(valid).toBe(true);
+    expect(version).toBe('3.1');
+    expect(spec.openapi).toBe('3.1.0');
   });
 
   it('carries the schemas generated from the zod source (npm run openapi:schemas)', () => {
@@ -22,7 +24,7 @@ describe('openapi.yaml', () => {
     const catalogue = Object.entries(ERROR_CATALOGUE).map(([code, { status }]) => [code, status]);
     expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(catalogue));
     const statuses = new Set(
-      Object.values(spec.paths).flatMap((item) =>
+      Object.values(spec.paths ?? {}).flatMap((item) =>
         Object.values(item as Record<string, { responses?: Record<string, unknown> }>).flatMap((op) => Object.keys(op?.responses ?? {})),
       ),
     );
