@@ -47,7 +47,7 @@ export async function openStack(redisUrl: string, configPath: string): Promise<B
   const silent = createLogger({ level: 'silent' });
   const trigger = new CallbackTrigger(config, store, webhooks, silent);
   // submit() never waits on the watcher; it is never started.
-  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel()), silent, { trigger });
+  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { trigger });
   return {
     config,
     keys,

@@ -1,5 +1,6 @@
 import { ROLES } from '../auth/api-keys.js';
 import { z } from 'zod';
+import { forwardingProblems } from './forward-headers.js';
 import { isValidAllowlistEntry } from '../webhooks/address-policy.js';
 import { DEFAULT_SCHEDULE_MS } from '../webhooks/delivery-schedule.js';
 import { secretKey } from '../webhooks/signature.js';
@@ -91,6 +92,8 @@ export const PolicyDefaultsSchema = z
 
 const partialPolicy = z.object(policyShape).partial().strict().shape;
 
+const HEADER_NAME = /^[a-z0-9-]+$/;
+
 const HttpTargetSchema = z
   .object({
     kind: z.literal('http'),
@@ -100,11 +103,16 @@ const HttpTargetSchema = z
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string()).default({}),
     /** Client request headers that transparent mode forwards upstream (lower case). */
     forwardHeaders: z
-      .array(z.string().regex(/^[a-z0-9-]+$/))
+      .array(z.string().regex(HEADER_NAME))
       .default(['content-type', 'accept', 'accept-language']),
+    /** Client headers forwarded under another name, e.g. {"x-upstream-authorization": "authorization"}. */
+    forwardHeadersAs: z.record(z.string().regex(HEADER_NAME), z.string().regex(HEADER_NAME)).default({}),
     ...partialPolicy,
   })
-  .strict();
+  .strict()
+  .superRefine((target, ctx) => {
+    for (const p of forwardingProblems(target)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+  });
 
 const HandlerTargetSchema = z
   .object({
@@ -123,6 +131,10 @@ export const ServerSettingsSchema = z
     publicUrl: z.url().optional(),
     /** Upper bound for `?wait=` and `Prefer: wait=`. */
     maxWaitSeconds: z.number().int().min(0).max(300).default(60),
+    /** Requests one gateway process holds open at most (long-polls, Prefer: wait, event streams), all tenants together. */
+    maxWaiting: z.number().int().min(1).max(1_000_000).default(5_000),
+    /** Event streams send a comment line this often, so that idle proxies do not cut them. */
+    eventsHeartbeatSeconds: z.number().int().min(1).max(300).default(15),
     /** The `Retry-After` we suggest to pollers. */
     pollAfterSeconds: z.number().int().min(1).max(3_600).default(1),
     /** Express `trust proxy` setting, for X-Forwarded-* behind a load balancer. */
@@ -194,6 +206,8 @@ export const TenantLimitsSchema = z
     /** Requests per window per tenant, shared by every gateway process (Redis counters). */
     requestsPerWindow: z.number().int().min(1).default(200),
     windowSeconds: z.number().int().min(1).max(3_600).default(1),
+    /** Requests a tenant may hold open at once on one gateway process (long-polls, Prefer: wait, event streams); beyond it 429. */
+    maxWaiting: z.number().int().min(1).default(100),
     /** Jobs not yet finished per tenant; beyond it submits answer 429. */
     maxInFlightJobs: z.number().int().min(1).default(10_000),
     /** How long an Idempotency-Key is remembered. */
@@ -240,6 +254,7 @@ export type HttpTarget = Policy & {
   method: HttpTargetFile['method'];
   headers: Record<string, string>;
   forwardHeaders: string[];
+  forwardHeadersAs: Record<string, string>;
 };
 export type HandlerTarget = Policy & { name: string; kind: 'handler'; handler: string };
 export type Target = HttpTarget | HandlerTarget;

@@ -6,6 +6,7 @@
 export const ERROR_CATALOGUE = {
   malformed_json: { status: 400, title: 'Malformed JSON body' },
   malformed_request: { status: 400, title: 'Malformed HTTP request' },
+  malformed_body: { status: 400, title: 'Body does not decode with its Content-Encoding' },
   invalid_parameter: { status: 400, title: 'Invalid query or path parameter' },
   wrong_target_kind: { status: 400, title: 'Target does not accept this kind of request' },
   invalid_idempotency_key: { status: 400, title: 'Invalid Idempotency-Key header' },
@@ -22,14 +23,17 @@ export const ERROR_CATALOGUE = {
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
+  unsupported_content_encoding: { status: 415, title: 'Unsupported Content-Encoding' },
   validation_failed: { status: 422, title: 'Request failed validation' },
   unknown_target: { status: 422, title: 'Unknown target' },
   idempotency_key_reused: { status: 422, title: 'Idempotency-Key reused with a different request' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  too_many_waiting: { status: 429, title: 'Too many held requests' },
   quota_exceeded: { status: 429, title: 'Too many unfinished jobs' },
   headers_too_large: { status: 431, title: 'Request headers too large' },
   internal_error: { status: 500, title: 'Internal server error' },
   queue_full: { status: 503, title: 'Target queue is full' },
+  gateway_busy: { status: 503, title: 'Gateway holds as many waiting requests as it may' },
   redis_unavailable: { status: 503, title: 'Job store unavailable' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -285,6 +285,17 @@ export class JobStore {
     return out;
   }
 
+  /**
+   * Each job's newest event entry, or null when it has none (gone): a cheap version that
+   * moves with every change, for the waiters' safety sweep. One pipelined round trip.
+   */
+  async eventVersions(ids: readonly string[]): Promise<(string | null)[]> {
+    const pipe = this.redis.pipeline();
+    for (const id of ids) pipe.lindex(this.keys.jobEvents(id), -1);
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, value]) => (err ? null : (value as string | null)));
+  }
+
   /** Newest first; the cursor is opaque to clients (score and id of the last item). */
   async listForTenant(tenant: string, limit: number, cursor: Cursor | null, filter: ListFilter): Promise<ListPage> {
     const indexKey = this.keys.tenantJobs(tenant);

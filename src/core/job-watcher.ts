@@ -3,31 +3,89 @@ import type { Redis } from 'ioredis';
 type Listener = () => void;
 
 /**
- * One subscriber connection per process, fanning "job changed" notifications out
- * to the requests waiting on those jobs (long-poll, Prefer: wait, SSE). Waiters
- * re-read the store when woken, so a notification lost during a reconnect costs
- * at most one `recheckMs` of latency, never a wrong answer.
+ * Reads a cheap "version" of each job (for example its newest event's id) in one batch;
+ * `null` for a job that is gone. Any change of the value counts as a change of the job.
+ */
+export type VersionProbe = (ids: readonly string[]) => Promise<(string | null)[]>;
+
+/**
+ * One subscriber connection per process, fanning "job changed" notifications out to the
+ * requests waiting on those jobs (long-poll, Prefer: wait, SSE).
+ *
+ * Pub/sub can drop a notification (a reconnect, a client evicted for its output buffer), so
+ * waiters are also woken by a safety sweep, which costs the gateway one batched read per
+ * `recheckMs` however many requests wait, instead of one record read per waiter per
+ * interval: the sweep reads every watched job's version in one pipelined round trip and
+ * wakes the waiters of a job whose version moved, or which it sees for the first time (a
+ * change may have landed between a waiter's read and the sweep). A reconnect of the
+ * subscriber wakes every waiter once, since anything may have been missed while it was down.
  */
 export class JobWatcher {
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** The version each watched job had at the last sweep. */
+  private readonly seen = new Map<string, string | null>();
   private started: Promise<void> | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private sweeping = false;
+  /** Sweeps run (for tests and metrics: one batched read each). */
+  sweeps = 0;
 
   constructor(
     private readonly subscriber: Redis,
     private readonly channel: string,
+    private readonly probe: VersionProbe,
     readonly recheckMs = 1_000,
   ) {}
 
   start(): Promise<void> {
     if (!this.started) {
       this.subscriber.on('message', (channel: string, id: string) => {
-        if (channel !== this.channel) return;
-        const set = this.listeners.get(id);
-        if (set) for (const fn of [...set]) fn();
+        if (channel === this.channel) this.wake(id);
       });
+      let connectedOnce = false;
+      this.subscriber.on('ready', () => {
+        if (connectedOnce) for (const id of [...this.listeners.keys()]) this.wake(id);
+        connectedOnce = true;
+      });
+      if (this.subscriber.status === 'ready') connectedOnce = true;
       this.started = this.subscriber.subscribe(this.channel).then(() => undefined);
+      this.sweeper = setInterval(() => void this.sweep(), this.recheckMs);
+      this.sweeper.unref();
     }
     return this.started;
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+
+  /** One batched version read for every watched job; wakes the waiters of those that moved. */
+  async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    for (const id of this.seen.keys()) if (!this.listeners.has(id)) this.seen.delete(id);
+    const ids = [...this.listeners.keys()];
+    if (ids.length === 0) return;
+    this.sweeping = true;
+    try {
+      const versions = await this.probe(ids);
+      this.sweeps++;
+      ids.forEach((id, i) => {
+        const version = versions[i] ?? null;
+        const moved = !this.seen.has(id) || this.seen.get(id) !== version;
+        this.seen.set(id, version);
+        if (moved) this.wake(id);
+      });
+    } catch {
+      // Redis is away: waiters keep their own deadlines, and the next sweep tries again.
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private wake(id: string): void {
+    const set = this.listeners.get(id);
+    if (set) for (const fn of [...set]) fn();
   }
 
   /** Calls `fn` on each change of job `id` until the returned function is called. */
@@ -47,11 +105,11 @@ export class JobWatcher {
   }
 
   /**
-   * Starts listening for a change of job `id` now; `changed` resolves when it changes,
-   * `recheckMs` passes, `timeoutMs` passes, or `signal` aborts, whichever comes first.
-   * Arm before reading the job and wait after: a change that lands between the read and
-   * the wait then resolves it at once, instead of being missed until the next recheck
-   * (about 1 % of Prefer: wait round trips took a whole second that way).
+   * Starts listening for a change of job `id` now; `changed` resolves when it changes (a
+   * notification, or the sweep seeing it move), `timeoutMs` passes, or `signal` aborts,
+   * whichever comes first. Arm before reading the job and wait after: a change that lands
+   * between the read and the wait then resolves it at once, instead of being missed (about
+   * 1 % of Prefer: wait round trips took a whole second that way).
    */
   arm(id: string, timeoutMs: number, signal?: AbortSignal): { changed: Promise<void>; disarm(): void } {
     let fire = () => undefined as void;
@@ -63,7 +121,7 @@ export class JobWatcher {
         resolve();
       };
     });
-    const timer = setTimeout(fire, Math.max(0, Math.min(timeoutMs, this.recheckMs)));
+    const timer = setTimeout(fire, Math.max(0, timeoutMs));
     const unwatch = this.watch(id, fire);
     signal?.addEventListener('abort', fire, { once: true });
     if (signal?.aborted) fire();

@@ -5,7 +5,11 @@ import type { JobService } from '../jobs/job-service.js';
 import { toDocument } from './job-view.js';
 import { clientGone } from './respond-job.js';
 
-const HEARTBEAT_MS = 15_000;
+/**
+ * A stream re-reads its job when notified, or when the watcher's batched sweep sees the job
+ * move; this own timer is only a last resort, so it is long: no read per stream per second.
+ */
+const STREAM_RECHECK_MS = 3_600_000;
 const EVENT_ID = /^\d{1,15}$/;
 
 /**
@@ -20,6 +24,8 @@ export async function streamJobEvents(
   service: JobService,
   initial: JobRecord,
   baseUrl: string,
+  /** A comment line this often keeps idle proxies (nginx's 60 s proxy_read_timeout, load balancers) from cutting the stream. */
+  heartbeatMs: number,
 ): Promise<void> {
   const store = service.eventsSource();
   const lastHeader = req.get('last-event-id');
@@ -32,12 +38,12 @@ export async function streamJobEvents(
   });
   res.flushHeaders();
   res.write('retry: 2000\n\n');
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
   // Armed before each read, so that a change landing between the read and the wait is not missed.
   let change: { changed: Promise<void>; disarm(): void } | null = null;
   try {
     for (;;) {
-      change = service.armChange(initial.id, HEARTBEAT_MS, gone);
+      change = service.armChange(initial.id, STREAM_RECHECK_MS, gone);
       const events = await store.eventsAfter(initial.id, last);
       for (const { id, event } of events) {
         last = id;

@@ -24,14 +24,46 @@ export function sendProblem(res: Response, err: ApiError, instance?: string): vo
 }
 
 /** Body-parser failures, by their `type`, to our catalogue. */
-const PARSER_ERRORS: Record<string, ErrorCode> = {
-  'entity.parse.failed': 'malformed_json',
-  'entity.too.large': 'payload_too_large',
-  'encoding.unsupported': 'unsupported_media_type',
-  'charset.unsupported': 'unsupported_media_type',
-  'request.aborted': 'malformed_json',
-  'entity.verify.failed': 'malformed_json',
+const PARSER_ERRORS: Record<string, { code: ErrorCode; detail: string }> = {
+  'entity.parse.failed': { code: 'malformed_json', detail: 'request body is not valid JSON' },
+  'entity.too.large': { code: 'payload_too_large', detail: 'request body exceeds the size limit' },
+  'charset.unsupported': { code: 'unsupported_media_type', detail: 'unsupported charset; send UTF-8' },
+  'request.aborted': { code: 'malformed_request', detail: 'the request body was cut off before its end' },
+  'entity.verify.failed': { code: 'malformed_json', detail: 'request body is not valid UTF-8' },
 };
+
+/** The body encodings the parsers undo (body-parser's list on Node 20). */
+export const ACCEPTED_ENCODINGS = 'gzip, deflate, br';
+
+/**
+ * A body-parser error that a decompression stream raised: zlib's codes are `Z_*`, brotli's
+ * `ERR__ERROR_FORMAT_*` and the like (body-parser wraps them in a 400, keeping `code`).
+ */
+function isDecodeError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ERR__'));
+}
+
+/** A request-body failure as our problem, or undefined when `err` is not one. */
+export function bodyError(err: unknown, contentEncoding: string | undefined): ApiError | undefined {
+  const type = (err as { type?: unknown })?.type;
+  if (type === 'encoding.unsupported') {
+    const name = String((err as { encoding?: unknown }).encoding ?? contentEncoding ?? '');
+    return new ApiError('unsupported_content_encoding', `Content-Encoding ${JSON.stringify(name)} is not supported; send ${ACCEPTED_ENCODINGS} or identity`, {
+      errors: [{ path: 'header:Content-Encoding', message: `one of ${ACCEPTED_ENCODINGS}, identity` }],
+    });
+  }
+  if (typeof type === 'string' && type in PARSER_ERRORS) {
+    const { code, detail } = PARSER_ERRORS[type]!;
+    return new ApiError(code, detail);
+  }
+  if (isDecodeError(err)) {
+    return new ApiError('malformed_body', `the body is not valid ${contentEncoding ?? 'compressed'} data`, {
+      errors: [{ path: 'header:Content-Encoding', message: 'the body does not decode with this encoding' }],
+    });
+  }
+  return undefined;
+}
 
 /**
  * Last in the chain: ApiErrors become problem+json; body-parser errors are mapped;
@@ -44,11 +76,11 @@ export function errorHandler(storeReady: () => boolean, onRedisFailure: () => vo
     return;
   }
   if (err instanceof ApiError) return sendProblem(res, err, req.originalUrl);
-  const parserType = (err as { type?: unknown })?.type;
-  if (typeof parserType === 'string' && parserType in PARSER_ERRORS) {
-    const code = PARSER_ERRORS[parserType]!;
-    const detail = code === 'payload_too_large' ? 'request body exceeds the size limit' : code === 'malformed_json' ? 'request body is not valid JSON' : 'unsupported body encoding';
-    return sendProblem(res, new ApiError(code, detail), req.originalUrl);
+  const fromBody = bodyError(err, req.get('content-encoding'));
+  if (fromBody) {
+    // RFC 9110 15.5.16: a 415 for an encoding says which ones would do.
+    if (fromBody.code === 'unsupported_content_encoding') res.setHeader('Accept-Encoding', ACCEPTED_ENCODINGS);
+    return sendProblem(res, fromBody, req.originalUrl);
   }
   if (err instanceof URIError) {
     // Express could not percent-decode a path parameter.

@@ -5,6 +5,8 @@ import type { JobRecord } from '../core/job-record.js';
 import type { JobService } from '../jobs/job-service.js';
 import { baseUrl } from './base-url.js';
 import { toDocument } from './job-view.js';
+import { ApiError } from '../core/errors.js';
+import type { HeldRequests } from './held-requests.js';
 import { parsePrefer } from './prefer.js';
 
 /** An AbortSignal that fires when the client goes away before we answer. */
@@ -19,7 +21,9 @@ export function clientGone(res: Response): AbortSignal {
 /**
  * The answer to an accepted submission: 202 with the job's URL, or, when the
  * client asked `Prefer: wait=N` and the job ended in time, 200 with the finished
- * document. `Preference-Applied` says which preferences shaped the answer.
+ * document. `Preference-Applied` says which preferences shaped the answer. A tenant at
+ * its limit of held requests gets the 202 at once: the job is admitted either way, and
+ * `wait` is only a preference (RFC 7240), so it is not applied rather than refused.
  */
 export async function respondToSubmit(
   req: Request,
@@ -27,14 +31,20 @@ export async function respondToSubmit(
   service: JobService,
   settings: ServerSettings,
   accepted: JobRecord,
+  held: HeldRequests,
 ): Promise<void> {
   const prefs = parsePrefer(req.headers.prefer);
   let record = accepted;
   const applied: string[] = [];
   if (prefs.respondAsync) applied.push('respond-async');
-  if (prefs.waitSeconds !== undefined && prefs.waitSeconds > 0) {
-    const waitSeconds = Math.min(prefs.waitSeconds, settings.maxWaitSeconds);
-    record = await service.waitForEnd(accepted.tenant, accepted.id, waitSeconds, clientGone(res));
+  const hold = prefs.waitSeconds !== undefined && prefs.waitSeconds > 0 ? held.acquire(accepted.tenant, 'prefer_wait') : null;
+  if (hold && !(hold instanceof ApiError)) {
+    const waitSeconds = Math.min(prefs.waitSeconds!, settings.maxWaitSeconds);
+    try {
+      record = await service.waitForEnd(accepted.tenant, accepted.id, waitSeconds, clientGone(res));
+    } finally {
+      hold.release();
+    }
     applied.push(`wait=${waitSeconds}`);
   }
   const doc = toDocument(record, baseUrl(req, settings.publicUrl));

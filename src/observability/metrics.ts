@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric name starts with this; docs/alerts/prometheus-rules.yml relies on the names below. */
 export const METRIC_PREFIX = 'asyncgw_';
@@ -37,6 +37,8 @@ export interface Metrics {
   readonly webhookAttemptDuration: Histogram<'outcome'>;
   readonly webhookLatency: Histogram;
   readonly redisErrors: Counter<'connection'>;
+  readonly heldRequests: Gauge<'kind'>;
+  readonly heldRefused: Counter<'kind' | 'limit'>;
 }
 
 export function createMetrics(opts: { process?: ProcessRole; defaultMetrics?: boolean } = {}): Metrics {
@@ -107,6 +109,18 @@ export function createMetrics(opts: { process?: ProcessRole; defaultMetrics?: bo
       name: n('redis_errors_total'),
       help: 'Redis connection errors and failed commands, by connection',
       labelNames: ['connection'],
+      registers,
+    }),
+    heldRequests: new Gauge({
+      name: n('held_requests'),
+      help: 'Requests this gateway holds open waiting for a job (long-poll, prefer_wait, events)',
+      labelNames: ['kind'],
+      registers,
+    }),
+    heldRefused: new Counter({
+      name: n('held_requests_refused_total'),
+      help: 'Waits refused (long-poll, events) or not applied (prefer_wait) because a limit was reached: tenant (maxWaiting) or gateway (server.maxWaiting)',
+      labelNames: ['kind', 'limit'],
       registers,
     }),
   };

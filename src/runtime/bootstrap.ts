@@ -58,18 +58,32 @@ export async function checkRedis(url: string, logger: Logger): Promise<void> {
 }
 
 /**
- * With no API keys the gateway runs open. Say so loudly, or refuse to start when the
- * deployment asked for keys (REQUIRE_API_KEYS=true, for production).
+ * What production mode (REQUIRE_API_KEYS=true) refuses to start without, one line each:
+ * API keys (no running open), and `server.publicUrl` (links and Location headers are never
+ * built from a client's Host header, which anyone can forge).
+ */
+export function productionProblems(settings: Pick<Settings, 'config' | 'env'>): string[] {
+  if (!settings.env.REQUIRE_API_KEYS) return [];
+  const problems: string[] = [];
+  if (settings.config.auth.keys.length === 0) problems.push('auth.keys: none configured; refusing to run open');
+  if (!settings.config.server.publicUrl) problems.push("server.publicUrl: required, so that links never come from a client's Host header");
+  return problems;
+}
+
+/**
+ * With no API keys the gateway runs open: say so loudly. In production mode
+ * (REQUIRE_API_KEYS=true), refuse to start without keys or a public URL (exit 78).
  */
 export function announceAuth(settings: Settings, logger: Logger): void {
+  const problems = productionProblems(settings);
+  if (problems.length) {
+    process.stderr.write(`async-gateway: REQUIRE_API_KEYS is true but ${settings.configPath} is not fit for production:\n${problems.map((p) => `  - ${p}\n`).join('')}`);
+    process.exit(78);
+  }
   const keys = settings.config.auth.keys;
   if (keys.length > 0) {
     logger.info({ event: 'auth.keys', keys: keys.length, tenants: [...new Set(keys.map((k) => k.tenant))].length }, 'API keys loaded');
     return;
-  }
-  if (settings.env.REQUIRE_API_KEYS) {
-    process.stderr.write(`async-gateway: REQUIRE_API_KEYS is true but ${settings.configPath} has no auth.keys; refusing to run open\n`);
-    process.exit(78);
   }
   logger.warn({ event: 'auth.open' }, 'NO API KEYS CONFIGURED: the gateway is running OPEN; any caller may submit, read and administer jobs');
 }

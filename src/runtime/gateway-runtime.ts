@@ -28,6 +28,8 @@ export interface GatewayRuntime {
   keys: Keys;
   store: JobStore;
   redis: Redis;
+  /** Wakes held requests when their job changes (its sweep count is what tests read). */
+  watcher: JobWatcher;
   /** Shutdown, first step: held long-polls and event streams answer now with what they have. */
   stopWaiting(): void;
   /** Idempotent: closes queues and connections. */
@@ -45,7 +47,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   countRedisErrors(subscriber, 'gateway-sub', metrics, logger);
   const store = new JobStore(redis, keys, indexHorizonMs(config));
   const queues = new JobQueues(redis, keys, config.targets);
-  const watcher = new JobWatcher(subscriber, keys.jobChannel());
+  const watcher = new JobWatcher(subscriber, keys.jobChannel(), (ids) => store.eventVersions(ids));
   await watcher.start();
   const webhooks = new WebhookQueue(redis, keys);
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
@@ -74,9 +76,11 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     keys,
     store,
     redis,
+    watcher,
     stopWaiting: () => jobs.stopWaiting(),
     close() {
       closing ??= (async () => {
+        watcher.stop();
         await jobs.close();
         await activity.close();
         await queues.close();

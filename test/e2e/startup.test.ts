@@ -103,6 +103,16 @@ describe('start-up: configuration', () => {
     expect(stderr).toMatch(/^ {2}- REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/m);
   }, 30_000);
 
+  it('production mode (REQUIRE_API_KEYS=true) refuses to start without API keys or server.publicUrl, naming both (gateway and all-in-one)', async () => {
+    const path = writeConfigFile({ targets: { echo: { kind: 'handler', handler: 'echo' } } });
+    for (const entry of [GATEWAY_ENTRY, ALL_IN_ONE_ENTRY]) {
+      const { code, stderr } = await exitedWith(spawnEntry(entry, { GATEWAY_CONFIG: path, REQUIRE_API_KEYS: 'true', AUTO_REDIS: 'false' }));
+      expect(code, `${entry}: ${stderr}`).toBe(78);
+      expect(stderr).toMatch(/^ {2}- auth\.keys: /m);
+      expect(stderr).toMatch(/^ {2}- server\.publicUrl: required/m);
+    }
+  }, 60_000);
+
   it('checkRedis refuses a Redis that may evict jobs (maxmemory-policy allkeys-lru): every entry point exits non-zero naming the policy', async () => {
     const redis = await startRedisServer(['--maxmemory-policy', 'allkeys-lru']);
     try {

@@ -52,6 +52,31 @@ describe('buildConfig', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['targets.a.handler', 'targets.b.attempts']);
   });
 
+  it("refuses a target that forwards the gateway's own credentials, naming the field, and checks header mappings", () => {
+    const http = (extra: object) => ({ kind: 'http', url: 'http://upstream.test/x', ...extra });
+    const problems = problemsOf({
+      targets: {
+        a: http({ forwardHeaders: ['content-type', 'authorization', 'cookie'] }),
+        b: http({ forwardHeaders: ['proxy-authorization'] }),
+        c: http({ forwardHeadersAs: { authorization: 'x-auth', 'x-host': 'host' } }),
+        d: http({ headers: { Authorization: 'Bearer configured' }, forwardHeadersAs: { 'x-upstream-authorization': 'authorization' } }),
+        e: http({ forwardHeaders: ['x-token'], forwardHeadersAs: { 'x-token': 'x-other', 'x-a': 'x-b', 'x-c': 'x-b' } }),
+      },
+    });
+    const byPath = (path: string) => problems.filter((p) => p.startsWith(`${path}:`));
+    expect(byPath('targets.a.forwardHeaders.1')[0]).toMatch(/gateway's own credentials.*forwardHeadersAs/);
+    expect(byPath('targets.a.forwardHeaders.2')).toHaveLength(1);
+    expect(byPath('targets.a.forwardHeaders.0')).toEqual([]);
+    expect(byPath('targets.b.forwardHeaders.0')).toHaveLength(1);
+    expect(byPath('targets.c.forwardHeadersAs.authorization')[0]).toMatch(/own credentials/);
+    expect(byPath('targets.c.forwardHeadersAs.x-host')[0]).toMatch(/hop-by-hop/);
+    expect(byPath('targets.d.forwardHeadersAs.x-upstream-authorization')[0]).toMatch(/also set in headers/);
+    expect(byPath('targets.e.forwardHeadersAs.x-token')[0]).toMatch(/also in forwardHeaders/);
+    expect(byPath('targets.e.forwardHeadersAs')[0]).toMatch(/two client headers map to "x-b"/);
+    // The documented way is accepted.
+    expect(problemsOf({ targets: { ok: http({ forwardHeadersAs: { 'x-upstream-authorization': 'authorization' } }) } })).toEqual([]);
+  });
+
   it('requires at least one target', () => {
     expect(problemsOf({ targets: {} })).toEqual([expect.stringMatching(/^targets: at least one target/)]);
   });

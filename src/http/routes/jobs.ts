@@ -9,14 +9,16 @@ import type { JobService } from '../../jobs/job-service.js';
 import { zodToFieldErrors } from '../../jobs/field-errors.js';
 import { baseUrl } from '../base-url.js';
 import { toDocument } from '../job-view.js';
+import type { HeldRequests } from '../held-requests.js';
 import { jsonBody } from '../middleware/json-body.js';
+import { requireWholeRequest } from '../middleware/whole-request.js';
 import { clientGone, respondToSubmit } from '../respond-job.js';
 import { streamJobEvents } from '../job-events-stream.js';
 
 /** Room for the envelope (target, metadata, ...) around the largest input any target accepts. */
 const ENVELOPE_BYTES = 64 * 1024;
 
-export function jobsRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler): Router {
+export function jobsRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler, held: HeldRequests): Router {
   const router = Router();
   const settings = config.server;
   const maxInput = Math.max(...[...config.targets.values()].map((t) => t.maxBodyBytes));
@@ -29,7 +31,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
     return service.get(req.ctx.tenant, id);
   };
 
-  router.post('/v1/jobs', jsonBody(maxInput + ENVELOPE_BYTES), idempotency, async (req, res) => {
+  router.post('/v1/jobs', jsonBody(maxInput + ENVELOPE_BYTES), requireWholeRequest, idempotency, async (req, res) => {
     refusePrototypeKeys(req.body);
     const parsed = SubmitRequestSchema.safeParse(req.body);
     if (!parsed.success) {
@@ -48,7 +50,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
       ...(body.metadata !== undefined && { metadata: body.metadata }),
       ...(body.callback !== undefined && { callback: body.callback }),
     });
-    await respondToSubmit(req, res, service, settings, record);
+    await respondToSubmit(req, res, service, settings, record, held);
   });
 
   router.get('/v1/jobs', async (req, res) => {
@@ -60,7 +62,11 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
   router.get('/v1/jobs/:id', async (req, res) => {
     const waitSeconds = parseWait(req.query.wait);
     let record = await load(req);
-    if (waitSeconds > 0) record = await service.waitForEnd(req.ctx.tenant, record.id, waitSeconds, clientGone(res));
+    // A finished job answers at once: no hold, so a tenant at its limit can still read it.
+    if (waitSeconds > 0 && !isTerminal(record.status)) {
+      const id = record.id;
+      record = await held.around(req.ctx.tenant, 'long_poll', () => service.waitForEnd(req.ctx.tenant, id, waitSeconds, clientGone(res)));
+    }
     if (!isTerminal(record.status)) res.setHeader('Retry-After', String(settings.pollAfterSeconds));
     res.json(toDocument(record, base(req)));
   });
@@ -76,7 +82,9 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
 
   router.get('/v1/jobs/:id/events', async (req, res) => {
     const record = await load(req);
-    await streamJobEvents(req, res, service, record, base(req));
+    const stream = () => streamJobEvents(req, res, service, record, base(req), settings.eventsHeartbeatSeconds * 1_000);
+    if (isTerminal(record.status)) return stream();
+    await held.around(req.ctx.tenant, 'events', stream);
   });
 
   const cancel = async (req: Request, res: Response) => {

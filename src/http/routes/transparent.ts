@@ -3,34 +3,20 @@ import type { GatewayConfig } from '../../config/schema.js';
 import { ApiError } from '../../core/errors.js';
 import type { CapturedRequest } from '../../core/job-record.js';
 import type { JobService } from '../../jobs/job-service.js';
+import { GATEWAY_CREDENTIAL_HEADERS, HOP_HEADERS } from '../../config/forward-headers.js';
+import type { HttpTarget } from '../../config/schema.js';
+import type { HeldRequests } from '../held-requests.js';
+import { requireWholeRequest } from '../middleware/whole-request.js';
 import { respondToSubmit } from '../respond-job.js';
 
 const PREFIX = '/v1/async/';
-
-/**
- * Never replayed, even when a target lists them: they describe this hop's connection and
- * framing (the worker's HTTP client sets its own), the gateway's own host, or an encoding
- * the body parser has already undone (a gzip body is captured inflated).
- */
-const NOT_REPLAYABLE = new Set([
-  'host',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-  'content-encoding',
-]);
 
 /**
  * Transparent mode: `ANY /v1/async/{target}/{path…}` captures the request itself
  * (method, path suffix, query, allowed headers, raw body) and answers 202; the
  * worker replays it to the http target, and `GET …/result` replays the answer.
  */
-export function transparentRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler): Router {
+export function transparentRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler, held: HeldRequests): Router {
   const router = Router();
   const rawParsers = new Map<string, RequestHandler>();
 
@@ -46,10 +32,10 @@ export function transparentRouter(config: GatewayConfig, service: JobService, id
     parse(req, res, next);
   });
 
-  router.all(['/v1/async/:target', '/v1/async/:target/*path'], idempotency, async (req, res) => {
+  router.all(['/v1/async/:target', '/v1/async/:target/*path'], requireWholeRequest, idempotency, async (req, res) => {
     const target = config.targets.get(String(req.params.target))!;
     if (target.kind !== 'http') throw new ApiError('wrong_target_kind');
-    const request = capture(req, target.forwardHeaders);
+    const request = capture(req, target);
     const record = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
@@ -57,7 +43,7 @@ export function transparentRouter(config: GatewayConfig, service: JobService, id
       payload: { kind: 'request', request },
       ...callbackFromHeader(req.get('callback-url')),
     });
-    await respondToSubmit(req, res, service, config.server, record);
+    await respondToSubmit(req, res, service, config.server, record, held);
   });
 
   return router;
@@ -68,8 +54,54 @@ function callbackFromHeader(url: string | undefined): { callback?: { url: string
   return url === undefined ? {} : { callback: { url }, callbackPath: 'header:Callback-Url' };
 }
 
-function capture(req: express.Request, allowed: readonly string[]): CapturedRequest {
-  const raw = req.originalUrl;
+/**
+ * The request-target as the client sent it, in origin-form (`/v1/async/…?…`). An
+ * absolute-form target (`http://host/v1/async/…`, which RFC 9112 says a server must accept)
+ * is reduced to its path and query; anything else never reaches this router.
+ */
+function originForm(raw: string): string {
+  if (raw.startsWith('/')) return raw;
+  const absolute = /^https?:\/\/[^/?#]*(.*)$/i.exec(raw);
+  if (!absolute) throw new ApiError('invalid_parameter', 'the request-target must be a path or an absolute http(s) URL');
+  return absolute[1] || '/';
+}
+
+/** Decodes percent-escapes layer by layer (at most three), stopping at the first that is not valid. */
+function decodeLayers(segment: string): string[] {
+  const layers = [segment];
+  let current = segment;
+  for (let i = 0; i < 3 && current.includes('%'); i++) {
+    try {
+      current = decodeURIComponent(current);
+    } catch {
+      break;
+    }
+    layers.push(current);
+  }
+  return layers;
+}
+
+/**
+ * Path segments an upstream could read as a step up or across: `.`/`..` however spelled
+ * (percent-encoded once or twice, full-width or other compatibility forms that NFKC folds to
+ * a dot, with a `;parameter` that servlet containers strip), and any segment hiding a `/`,
+ * a `\` or a control character. Refused, not normalised: a gateway that normalises a path
+ * differently from its upstream is how path-confusion attacks work.
+ */
+function unsafeSegment(segment: string): string | null {
+  for (const layer of decodeLayers(segment)) {
+    const folded = layer.normalize('NFKC');
+    const bare = folded.split(';', 1)[0]!;
+    if (bare === '.' || bare === '..') return 'dot segments';
+    if (/[/\\]/.test(folded)) return 'slashes or backslashes inside a segment';
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(folded)) return 'control characters';
+  }
+  return null;
+}
+
+function capture(req: express.Request, target: HttpTarget): CapturedRequest {
+  const raw = originForm(req.originalUrl);
   const q = raw.indexOf('?');
   const pathPart = q === -1 ? raw : raw.slice(0, q);
   // Everything after the raw target segment, however the client spelled the name
@@ -77,23 +109,25 @@ function capture(req: express.Request, allowed: readonly string[]): CapturedRequ
   const rest = pathPart.slice(PREFIX.length);
   const slash = rest.indexOf('/');
   const suffix = slash === -1 ? '' : rest.slice(slash);
-  const decodedSegments = suffix.split('/').map((s) => {
+  for (const segment of suffix.split('/')) {
     try {
-      return decodeURIComponent(s);
+      decodeURIComponent(segment);
     } catch {
-      throw new ApiError('invalid_parameter', 'the path is not valid percent-encoding');
+      throw new ApiError('invalid_parameter', 'the path is not valid percent-encoding', { errors: [{ path: 'path', message: `segment ${JSON.stringify(segment)}` }] });
     }
-  });
-  if (decodedSegments.some((s) => s === '..' || s === '.' || s.includes('/') || s.includes('\\'))) {
-    throw new ApiError('invalid_parameter', 'the path may not contain dot segments or encoded slashes');
+    const why = unsafeSegment(segment);
+    if (why) throw new ApiError('invalid_parameter', `the path may not contain ${why}`, { errors: [{ path: 'path', message: `segment ${JSON.stringify(segment)} is refused` }] });
   }
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const name of allowed) {
-    if (NOT_REPLAYABLE.has(name)) continue;
-    const value = req.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-    else if (Array.isArray(value)) headers[name] = value.join(', ');
-  }
+  const take = (from: string, to: string) => {
+    // A second line behind the start-up check: the gateway's own credentials never leave.
+    if (GATEWAY_CREDENTIAL_HEADERS.has(from) || HOP_HEADERS.has(from) || HOP_HEADERS.has(to)) return;
+    const value = req.headers[from];
+    if (typeof value === 'string') headers[to] = value;
+    else if (Array.isArray(value)) headers[to] = value.join(', ');
+  };
+  for (const name of target.forwardHeaders) take(name, name);
+  for (const [from, to] of Object.entries(target.forwardHeadersAs)) take(from, to);
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   return {
     method: req.method,
