@@ -1,5 +1,6 @@
 import { connect, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../src/http/http-server.js';
 import { apiKeys, bearer } from '../support/api-keys.js';
@@ -167,6 +168,41 @@ describe('transparent mode and submit: hostile framing, encodings, paths and cre
     const id = /"id":"(job_[^"]+)"/.exec(fine)![1]!;
     await stack.request.get(`/v1/jobs/${id}?wait=20`).set(bearer(tokens.acme));
     expect(upstream.requests.map((r) => r.url)).toEqual(['/base/100%25/a;b/...x']);
+  });
+
+  it('fuzz: any path suffix is refused with a 400 problem or stored verbatim, and a stored one never reads as a dot segment however it is decoded', async () => {
+    const piece = fc.constantFrom('.', '..', '%2e', '%2E', '%25', '%252e', '%25252e', ';', ';x=1', '%3b', '%EF%BC%8E', '%E3%80%82', '%EF%BC%8F', '%2f', '%5c', '%00', '%0d', 'a', 'Z', '~', '-', '%20', '%C3%A9');
+    const segment = fc.array(piece, { minLength: 1, maxLength: 4 }).map((p) => p.join(''));
+    const dotLike = (s: string) => {
+      let layer = s;
+      for (let i = 0; i < 4; i++) {
+        const bare = layer.normalize('NFKC').split(';', 1)[0];
+        if (bare === '.' || bare === '..') return true;
+        try {
+          const next = decodeURIComponent(layer);
+          if (next === layer) break;
+          layer = next;
+        } catch {
+          break;
+        }
+      }
+      return false;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 3 }), async (segments) => {
+        const suffix = `/${segments.join('/')}`;
+        const reply = await raw(port, `GET /v1/async/up${suffix} HTTP/1.1\r\nHost: a\r\n${authLine}Connection: close\r\n\r\n`);
+        const status = Number(reply.slice(9, 12));
+        expect([202, 400], reply.slice(0, 200)).toContain(status);
+        if (status === 400) return;
+        const id = /"id":"(job_[^"]+)"/.exec(reply)![1]!;
+        const payload = JSON.parse((await stack.redis.hget(`${stack.config.server.keyPrefix}:job:{${id}}`, 'payload'))!) as { request: { path: string } };
+        expect(payload.request.path).toBe(suffix);
+        for (const s of segments) expect(dotLike(s), s).toBe(false);
+        await stack.request.post(`/v1/jobs/${id}/cancel`).set(bearer(tokens.acme));
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it("never forwards or stores the gateway's own Authorization or cookies; a mapped client header carries the upstream's credentials", async () => {
