@@ -42,21 +42,25 @@ export class WorkerHeartbeat {
 
   private async beat(): Promise<void> {
     const now = Date.now();
-    const multi = this.redis.multi();
+    // A pipeline, not MULTI: each target's set has its own hash slot, and nothing here needs
+    // the sets changed together (a reader counts each set on its own).
+    const pipeline = this.redis.pipeline();
     for (const key of this.setKeys) {
-      multi.zadd(key, now, this.workerId);
-      multi.zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS);
+      pipeline.zadd(key, now, this.workerId);
+      pipeline.zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS);
     }
-    await multi.exec();
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 
   /** Stops beating and removes this worker at once, so readiness reflects a clean shutdown immediately. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    const multi = this.redis.multi();
-    for (const key of this.setKeys) multi.zrem(key, this.workerId);
-    await multi.exec().catch(() => undefined);
+    const pipeline = this.redis.pipeline();
+    for (const key of this.setKeys) pipeline.zrem(key, this.workerId);
+    await pipeline.exec().catch(() => undefined);
   }
 }
 

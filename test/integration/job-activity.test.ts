@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKeys } from '../../src/core/keys.js';
 import { JobActivity } from '../../src/observability/job-activity.js';
+import { deleteMatching } from '../support/redis-keys.js';
 import { uniquePrefix } from '../support/test-stack.js';
 
 /** The dashboard's activity series and recent-jobs lists, written in batches. */
@@ -9,8 +10,7 @@ describe('JobActivity', () => {
   const redis = new Redis(inject('redisUrl'));
   const keys = createKeys(uniquePrefix());
   afterAll(async () => {
-    const left = await redis.keys(`${keys.prefix}:*`);
-    if (left.length) await redis.del(...left);
+    await deleteMatching(redis, `${keys.prefix}:*`);
     redis.disconnect();
   });
 

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { JobWatcher } from '../../src/core/job-watcher.js';
+import { deleteMatching } from '../support/redis-keys.js';
 import { uniquePrefix } from '../support/test-stack.js';
 
 /**
@@ -54,7 +55,8 @@ describe('JobWatcher sweep', () => {
   const prefix = uniquePrefix();
   const subscriber = new Redis(redisUrl);
   const redis = new Redis(redisUrl);
-  const versionKey = (id: string) => `${prefix}:version:${id}`;
+  // One hash tag: MSET/MGET of several keys must stay in one slot (the test Redis checks).
+  const versionKey = (id: string) => `${prefix}:{versions}:${id}`;
   const probeCalls: number[] = [];
   // The probe the gateway uses reads each job's newest event; this one reads a plain key.
   const watcher = new JobWatcher(
@@ -70,8 +72,7 @@ describe('JobWatcher sweep', () => {
   afterAll(async () => {
     watcher.stop();
     subscriber.disconnect();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteMatching(redis, `${prefix}:*`);
     redis.disconnect();
   });
 

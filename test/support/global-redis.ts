@@ -11,12 +11,14 @@ let server: RedisServer | undefined;
 
 /**
  * One private redis-server for the run (the machine's shared Redis stays
- * untouched); each test isolates itself with a unique key prefix. Without the
- * binary, falls back to REDIS_URL.
+ * untouched); each test isolates itself with a unique key prefix. It runs as a one-node
+ * cluster, so any multi-key command, transaction or script across hash slots fails the
+ * test that made it (see startRedisServer's `slotChecked`). Without the binary, falls
+ * back to REDIS_URL.
  */
 export async function setup(project: TestProject): Promise<void> {
   if (hasRedisServerBinary()) {
-    server = await startRedisServer();
+    server = await startRedisServer([], { slotChecked: true });
     project.provide('redisUrl', server.url);
     return;
   }

@@ -20,10 +20,22 @@ export function hasRedisServerBinary(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+export interface RedisServerOptions {
+  /**
+   * Run as a one-node Redis Cluster holding every slot. Clients talk to it as to a plain
+   * Redis (no redirects: every slot is here), but Redis refuses, as a cluster does, any
+   * multi-key command, transaction or script whose keys are in different hash slots
+   * (CROSSSLOT). The shared test Redis runs this way, so that a cross-slot call anywhere
+   * in the suite fails its test.
+   */
+  slotChecked?: boolean;
+}
+
 /** A private redis-server on a free loopback port, for tests that need their own (or must kill it). */
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+export async function startRedisServer(extraArgs: string[] = [], opts: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'ag-redis-'));
+  const clusterArgs = opts.slotChecked ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf')] : [];
   let child: ChildProcess | null = null;
   const url = `redis://127.0.0.1:${port}`;
   // A server started with --requirepass is probed with its password; `url` stays without it.
@@ -36,7 +48,7 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
     if (child && child.exitCode === null && child.signalCode === null) return;
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...extraArgs],
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', ...clusterArgs, ...extraArgs],
       { stdio: 'ignore' },
     );
     const deadline = Date.now() + 10_000;
@@ -46,6 +58,7 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
       try {
         await probe.connect();
         await probe.ping();
+        if (opts.slotChecked) await claimEverySlot(probe);
         probe.disconnect();
         return;
       } catch {
@@ -79,4 +92,15 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Gives a one-node cluster every slot (kept in nodes.conf across restarts) and waits until it serves them. */
+async function claimEverySlot(redis: Redis): Promise<void> {
+  const info = () => redis.call('CLUSTER', 'INFO') as Promise<string>;
+  if (!/cluster_slots_assigned:16384/.test(await info())) await redis.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+  const deadline = Date.now() + 10_000;
+  while (!/cluster_state:ok/.test(await info())) {
+    if (Date.now() > deadline) throw new Error('one-node cluster did not come up');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

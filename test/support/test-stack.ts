@@ -11,6 +11,7 @@ import { createGatewayRuntime, type GatewayRuntime } from '../../src/runtime/gat
 import { startExecutorRuntime, type ExecutorRuntime } from '../../src/runtime/executor-runtime.js';
 import { startNotifierRuntime, type NotifierRuntime } from '../../src/runtime/notifier-runtime.js';
 import { handlerNames } from '../../workers/handlers/index.js';
+import { deleteMatching } from './redis-keys.js';
 
 /** Log lines captured as objects, as pino wrote them. */
 export class LogSink extends Writable {
@@ -113,8 +114,7 @@ export async function startStack(
       await notifier?.close();
       await gateway.close();
       // Leave nothing behind on the shared test Redis.
-      const keys = await redis.keys(`${config.server.keyPrefix}:*`);
-      if (keys.length) await redis.del(...keys);
+      await deleteMatching(redis, `${config.server.keyPrefix}:*`);
       redis.disconnect();
     },
   };
