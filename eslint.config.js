@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', 'test-artifacts/', 'bench/.build/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'coverage/', '.data/', 'test-artifacts/', 'bench/.build/', 'bench/results/', 'packages/client/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,2113 @@
+/**
+ * GENERATED FILE: do not edit. The types of the gateway's openapi.yaml, made by
+ * openapi-typescript; regenerate with `npm run client:types` (at the repository root).
+ * A test in npm test fails when this file is not current with openapi.yaml.
+ */
+
+export interface paths {
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's jobs, newest first */
+        get: operations["listJobs"];
+        put?: never;
+        /** Submit a job */
+        post: operations["submitJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /** The job document (optionally long-polled) */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /** Cancel the job (same as POST /v1/jobs/{id}/cancel) */
+        delete: operations["deleteJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the job
+         * @description A queued job is canceled at once (`200`). A running job's AbortSignal fires in
+         *     whichever executor runs it; the answer is `200` once the worker confirmed within
+         *     two seconds, else `202` with `cancelRequested: true`. A finished job is `409`.
+         */
+        post: operations["cancelJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The job's result
+         * @description For a handler target, the value the handler returned, as JSON. For an http target,
+         *     the upstream's answer replayed: its status code, content type and body bytes.
+         */
+        get: operations["getJobResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /** The job's webhook delivery attempts, oldest first */
+        get: operations["listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Server-sent events for the job
+         * @description Every stored event after `Last-Event-ID`, then live ones until the terminal status,
+         *     then the stream ends. Event ids are the job's event sequence numbers (1, 2, 3, …),
+         *     stable across reconnects, so a reconnect with `Last-Event-ID` resumes exactly where
+         *     it stopped. The newest 200 events of a job are kept.
+         *
+         *     - `event: status`, data `{type, status, attempt, at, error?, retryDelayMs?}`: a status
+         *       change (a retry shows as `queued` with the error and the delay). The terminal one
+         *       (`succeeded`, `failed`, `canceled`) also carries `job`, the finished job document.
+         *     - `event: progress`, data `{type, progress, attempt, at}`.
+         *
+         *     Comment lines (`: keep-alive`) are sent every `server.eventsHeartbeatSeconds` (15 s by
+         *     default), so that idle proxies keep the stream open. A stream of an unfinished job
+         *     counts as a held request: beyond the tenant's limit `429 too_many_waiting`, beyond
+         *     the gateway's `503 gateway_busy`.
+         */
+        get: operations["streamJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/async/{target}/{path}": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Push the outcome to this URL as a signed webhook (every event), as `callback.url` does for POST /v1/jobs. */
+                "Callback-Url"?: string;
+            };
+            path: {
+                target: string;
+                /**
+                 * @description The path suffix (any number of segments, possibly none: `/v1/async/{target}` works
+                 *     too), appended to the target URL's path. Dot segments and encoded slashes are
+                 *     refused with 400.
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Capture this GET request as a job for an http target
+         * @description The request itself (method, path suffix, query string, the target's allowed headers,
+         *     raw body) is stored and replayed to the target's upstream with
+         *     `Idempotency-Key: <job id>`. The answer is the same as for `POST /v1/jobs`;
+         *     `GET /v1/jobs/{id}/result` replays the upstream's status, content type and body.
+         */
+        get: operations["transparentGet"];
+        /**
+         * Capture this PUT request as a job for an http target
+         * @description The request itself (method, path suffix, query string, the target's allowed headers,
+         *     raw body) is stored and replayed to the target's upstream with
+         *     `Idempotency-Key: <job id>`. The answer is the same as for `POST /v1/jobs`;
+         *     `GET /v1/jobs/{id}/result` replays the upstream's status, content type and body.
+         */
+        put: operations["transparentPut"];
+        /**
+         * Capture this POST request as a job for an http target
+         * @description The request itself (method, path suffix, query string, the target's allowed headers,
+         *     raw body) is stored and replayed to the target's upstream with
+         *     `Idempotency-Key: <job id>`. The answer is the same as for `POST /v1/jobs`;
+         *     `GET /v1/jobs/{id}/result` replays the upstream's status, content type and body.
+         */
+        post: operations["transparentPost"];
+        /**
+         * Capture this DELETE request as a job for an http target
+         * @description The request itself (method, path suffix, query string, the target's allowed headers,
+         *     raw body) is stored and replayed to the target's upstream with
+         *     `Idempotency-Key: <job id>`. The answer is the same as for `POST /v1/jobs`;
+         *     `GET /v1/jobs/{id}/result` replays the upstream's status, content type and body.
+         */
+        delete: operations["transparentDelete"];
+        options?: never;
+        head?: never;
+        /**
+         * Capture this PATCH request as a job for an http target
+         * @description The request itself (method, path suffix, query string, the target's allowed headers,
+         *     raw body) is stored and replayed to the target's upstream with
+         *     `Idempotency-Key: <job id>`. The answer is the same as for `POST /v1/jobs`;
+         *     `GET /v1/jobs/{id}/result` replays the upstream's status, content type and body.
+         */
+        patch: operations["transparentPatch"];
+        trace?: never;
+    };
+    "/v1/admin/targets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Targets with queue depths and policy */
+        get: operations["listTargets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/targets/{target}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        /** One target with its queue depths and policy */
+        get: operations["getTarget"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/targets/{target}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop starting the target's jobs (running ones finish; new ones are still accepted) */
+        post: operations["pauseTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/targets/{target}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start the target's jobs again after a pause */
+        post: operations["resumeTarget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/targets/{target}/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        /** A target's jobs still in its queue, or its most recently finished ones */
+        get: operations["listTargetJobs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One job's whole timeline, whichever tenant owns it
+         * @description The job document, its tenant, every attempt (with error and retry delay) and every webhook delivery attempt.
+         */
+        get: operations["inspectJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/activity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Finished jobs per minute and target (the dashboard's chart)
+         * @description Kept in Redis for 25 hours, counted by the executors (and the gateway, for cancels) and
+         *     written once a second, so the newest second may not show yet (best effort: Prometheus
+         *     is the real history). Minutes with nothing finished are zeros.
+         */
+        get: operations["activity"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Dead letters, most recent failure first */
+        get: operations["listDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        /** A dead letter with every attempt's outcome */
+        get: operations["getDeadLetter"];
+        put?: never;
+        post?: never;
+        /** Remove a dead letter and its job for good */
+        delete: operations["purgeDeadLetter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue the job again under the same id, with a fresh set of attempts */
+        post: operations["replayDeadLetter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replay many dead letters (by id, or all of them, optionally of one target) */
+        post: operations["replayDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/dead-letters/purge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Purge many dead letters (by id, or all of them, optionally of one target) */
+        post: operations["purgeDeadLetters"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-dead-letters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Jobs whose webhook ran out of delivery attempts (or lost three with its notifier) */
+        get: operations["listWebhookDeadLetters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-dead-letters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Forget a dead-lettered webhook (the job stays) */
+        delete: operations["purgeWebhookDeadLetter"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhook-dead-letters/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver a dead-lettered (or a finished job's still-pending) webhook again, as the same message (same webhook-id), on a fresh schedule */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness */
+        get: operations["healthz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness (Redis answers a PING within one second), with workers seen per target
+         * @description 503 only when Redis does not answer: a gateway can still accept work while executors
+         *     are away, and taking it out of the load balancer would refuse the very jobs the queue
+         *     exists to hold. Targets without an executor heartbeat in the last 15 s (and, when
+         *     webhooks are configured, no notifier) make the status `degraded`, still 200; with
+         *     `?strict=true` that is a 503, for a monitor.
+         */
+        get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics of this gateway (needs the admin or metrics role)
+         * @description The `asyncgw_*` series listed in docs/operations.md, in the Prometheus text format.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who the dashboard is signed in as */
+        get: operations["whoAmI"];
+        put?: never;
+        /**
+         * Sign the dashboard in with an admin API key
+         * @description Sets `agw_admin`, an opaque session token (HttpOnly, SameSite=Strict, 8 hours; Secure
+         *     over https). Redis keeps only the token's hash and the key's id. The cookie opens
+         *     `/admin/*` and `/v1/admin/*` only; a state-changing request with it must carry the
+         *     gateway's own `Origin`.
+         */
+        post: operations["signIn"];
+        /** End the dashboard session */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: operations["openapi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description Either `ids`, or `all: true`; `target` narrows `all` to one target. */
+        BulkRequest: {
+            ids?: string[];
+            /** @enum {boolean} */
+            all?: true;
+            target?: string;
+        };
+        TargetView: {
+            name: string;
+            /** @description Executors seen (heartbeat) in the last 15 s. */
+            workers: number;
+            /** @description How long the job ready the longest has waited; 0 when none waits. */
+            oldestWaitingSeconds: number;
+            /** @enum {string} */
+            kind: "http" | "handler";
+            counts: {
+                waiting: number;
+                delayed: number;
+                active: number;
+                paused: boolean;
+            };
+            policy: {
+                attempts: number;
+                timeoutMs: number;
+                concurrency: number;
+                maxQueueAgeMs: number;
+                priority: {
+                    min: number;
+                    max: number;
+                    default: number;
+                };
+            };
+        };
+        JobTimeline: {
+            job: components["schemas"]["JobDocument"];
+            tenant: string;
+            attempts: components["schemas"]["Attempt"][];
+            deliveries: components["schemas"]["Delivery"][];
+        };
+        Activity: {
+            /** @enum {integer} */
+            bucketSeconds: 60;
+            targets: {
+                [key: string]: {
+                    /** @description Start of the minute, epoch milliseconds. */
+                    t: number;
+                    counts: {
+                        succeeded?: number;
+                        failed?: number;
+                        canceled?: number;
+                        expired?: number;
+                    };
+                }[];
+            };
+        };
+        DeadLetter: {
+            job: components["schemas"]["JobDocument"];
+            attempts: components["schemas"]["Attempt"][];
+        };
+        /** @enum {string} */
+        JobStatus: "queued" | "running" | "succeeded" | "failed" | "canceled";
+        JobError: {
+            /** @description Stable, machine-readable: e.g. handler_error, upstream_status, timeout, expired. */
+            code: string;
+            message: string;
+            retryable: boolean;
+        };
+        Attempt: {
+            attempt: number;
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string;
+            /** @enum {string} */
+            outcome: "succeeded" | "failed" | "canceled" | "lost";
+            error?: components["schemas"]["JobError"];
+            retryDelayMs?: number;
+        };
+        /** @description Free-form labels, searchable with `GET /v1/jobs?metadata.K=V`. */
+        Metadata: {
+            [key: string]: string;
+        };
+        SubmitRequest: {
+            target: string;
+            /** @description Passed to the target: the handler input, or the JSON body of an http target. */
+            input?: unknown;
+            /** @description Higher runs first; must lie within the target's configured range. */
+            priority?: number;
+            /** @description Milliseconds to wait before the job becomes due. */
+            delay?: number;
+            /**
+             * Format: date-time
+             * @description When the job becomes due (exclusive with delay).
+             */
+            runAt?: string;
+            /** @description Milliseconds the job may wait once due before it ends failed with code expired. */
+            ttl?: number;
+            metadata?: components["schemas"]["Metadata"];
+            /** @description Where to push the outcome when the job ends. */
+            callback?: {
+                /** @description http(s) URL to receive the signed webhook; checked against the SSRF guard. */
+                url: string;
+                /** @description Events to deliver; all three by default. */
+                events?: ("job.succeeded" | "job.failed" | "job.canceled")[];
+            };
+        };
+        JobDocument: {
+            id: string;
+            target: string;
+            status: components["schemas"]["JobStatus"];
+            /** Format: date-time */
+            createdAt: string;
+            /** @description When a delayed job becomes due; null when it was due at once. */
+            runAt: string | null;
+            startedAt: string | null;
+            finishedAt: string | null;
+            attempts: number;
+            maxAttempts: number;
+            priority: number;
+            progress: number | {
+                [key: string]: unknown;
+            } | null;
+            /** @description Present when succeeded and small; otherwise read links.result. A handler target's return value; an http target's upstream answer as `{status, contentType, body, bodyEncoding}` (`body` is base64 when `bodyEncoding` is `base64`). */
+            result?: unknown;
+            error: components["schemas"]["JobError"] | null;
+            deadLettered: boolean;
+            cancelRequested: boolean;
+            correlationId: string;
+            metadata: {
+                [key: string]: string;
+            };
+            /** @description pending until the job ends; then delivered, failed (retries exhausted, or 410), or skipped (event not subscribed). */
+            callback: {
+                url: string;
+                events: ("job.succeeded" | "job.failed" | "job.canceled")[];
+                /** @enum {string} */
+                state: "pending" | "delivered" | "failed" | "skipped";
+            } | null;
+            links: {
+                self: string;
+                result: string;
+                events: string;
+                cancel: string;
+            };
+        };
+        JobList: {
+            items: components["schemas"]["JobDocument"][];
+            nextCursor: string | null;
+        };
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            detail?: string;
+            code: string;
+            instance?: string;
+            requestId?: string;
+            errors?: {
+                path: string;
+                message: string;
+            }[];
+            /** @description For a failed job: the error it ended with. */
+            jobError?: components["schemas"]["JobError"];
+        };
+        Delivery: {
+            webhookId: string;
+            /** @enum {string} */
+            event: "job.succeeded" | "job.failed" | "job.canceled";
+            attempt: number;
+            /** Format: date-time */
+            at: string;
+            durationMs: number;
+            statusCode: number | null;
+            error: string | null;
+            /** @enum {string} */
+            outcome: "delivered" | "retrying" | "failed";
+        };
+    };
+    responses: {
+        /** @description The job is stored and queued. */
+        Accepted: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                Location: components["headers"]["Location"];
+                "Operation-Location": components["headers"]["OperationLocation"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
+                Vary: components["headers"]["Vary"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["JobDocument"];
+            };
+        };
+        /** @description `Prefer: wait=N` was given and the job ended in time: the finished document. */
+        FinishedWithinWait: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                Location: components["headers"]["Location"];
+                "Preference-Applied": components["headers"]["PreferenceApplied"];
+                Vary: components["headers"]["Vary"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["JobDocument"];
+            };
+        };
+        /** @description The job is canceled. */
+        Canceled: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["JobDocument"];
+            };
+        };
+        /** @description The job is running; its cancel was signalled but not yet confirmed. */
+        CancelRequested: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["JobDocument"];
+            };
+        };
+        /** @description The target. */
+        TargetView: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["TargetView"];
+            };
+        };
+        /** @description `ready` or `degraded` (200; 503 with ?strict=true when degraded), or `unavailable` (503), with each check. */
+        Readiness: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status: "ready" | "degraded" | "unavailable";
+                    checks: {
+                        /** @enum {string} */
+                        redis: "ok" | "unreachable";
+                        /** @description Executors seen (heartbeat) in the last 15 s, per target. */
+                        workers?: {
+                            [key: string]: number;
+                        };
+                        /** @description Notifier processes seen in the last 15 s. */
+                        notifiers?: number;
+                        targetsWithoutWorkers?: string[];
+                    };
+                };
+            };
+        };
+        /** @description An error (see the code table in the description). */
+        Problem: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `headers_too_large`: the request headers exceed 16 KiB. Node's HTTP parser refuses the
+         *     request before any route sees it, so this answer, on any path, carries no `X-Request-Id`.
+         */
+        HeadersTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unauthorized`: no API key, or not a valid one. */
+        Unauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "WWW-Authenticate": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate_limited` (request rate), `quota_exceeded` (unfinished jobs) or `too_many_waiting` (held requests) for the tenant. */
+        RateLimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `redis_unavailable` (the job store is unreachable; nothing was stored), `queue_full` (submits) or `gateway_busy` (held requests). */
+        Unavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        JobId: string;
+        Target: string;
+        /**
+         * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+         *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+         *     the finished job if it ends in time. A tenant already at its limit of held requests
+         *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+         *     lacks `wait`.
+         */
+        Prefer: string;
+        /**
+         * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+         *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+         *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+         *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+         */
+        IdempotencyKey: string;
+        /** @description The correlation id (1-128 of `A-Za-z0-9._:@/+=-`); generated when absent or unsafe. */
+        XRequestIdIn: string;
+        /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. */
+        Traceparent: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The request's correlation id, stored with the job and sent upstream. */
+        XRequestId: string;
+        /** @description Seconds to wait before polling again. */
+        RetryAfter: number;
+        /** @description The job's absolute URL. */
+        Location: string;
+        /** @description The job's absolute URL, for long-running-operation pollers. */
+        OperationLocation: string;
+        /** @description The preferences that shaped the answer (`respond-async`, `wait=N`). */
+        PreferenceApplied: string;
+        /** @description Requests the tenant may make per window (IETF RateLimit header fields draft). */
+        RateLimitLimit: number;
+        /** @description Requests left in the current window. */
+        RateLimitRemaining: number;
+        /** @description Seconds until the window resets. */
+        RateLimitReset: number;
+        /** @description Always includes Prefer. */
+        Vary: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    listJobs: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["JobStatus"];
+                target?: string;
+                correlationId?: string;
+                /** @description `metadata.K=V` (one parameter per label) keeps jobs whose metadata has K equal to V. */
+                metadata?: {
+                    [key: string]: string;
+                };
+                limit?: number;
+                /** @description The `nextCursor` of the previous page (opaque). */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of jobs. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    submitJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The correlation id (1-128 of `A-Za-z0-9._:@/+=-`); generated when absent or unsafe. */
+                "X-Request-Id"?: components["parameters"]["XRequestIdIn"];
+                /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["FinishedWithinWait"];
+            202: components["responses"]["Accepted"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: {
+                /** @description Hold the answer until the job ends or this many seconds pass (at most the server's maxWaitSeconds). A held request of an unfinished job counts against the tenant's `maxWaiting` (`429 too_many_waiting` beyond it) and the gateway's `server.maxWaiting` (`503 gateway_busy`). */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job document. `Retry-After` is set while the job is unfinished. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDocument"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Canceled"];
+            202: components["responses"]["CancelRequested"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Canceled"];
+            202: components["responses"]["CancelRequested"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getJobResult: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The result. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "*/*": unknown;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            /** @description `job_not_finished` (with `Retry-After`), `job_failed` (with `jobError`) or `job_canceled`. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Each attempt with its time, status code or error, duration and outcome. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Delivery"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    transparentGet: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Push the outcome to this URL as a signed webhook (every event), as `callback.url` does for POST /v1/jobs. */
+                "Callback-Url"?: string;
+            };
+            path: {
+                target: string;
+                /**
+                 * @description The path suffix (any number of segments, possibly none: `/v1/async/{target}` works
+                 *     too), appended to the target URL's path. Dot segments and encoded slashes are
+                 *     refused with 400.
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /** @description The raw body, of any media type, stored byte for byte. */
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            200: components["responses"]["FinishedWithinWait"];
+            202: components["responses"]["Accepted"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    transparentPut: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Push the outcome to this URL as a signed webhook (every event), as `callback.url` does for POST /v1/jobs. */
+                "Callback-Url"?: string;
+            };
+            path: {
+                target: string;
+                /**
+                 * @description The path suffix (any number of segments, possibly none: `/v1/async/{target}` works
+                 *     too), appended to the target URL's path. Dot segments and encoded slashes are
+                 *     refused with 400.
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /** @description The raw body, of any media type, stored byte for byte. */
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            200: components["responses"]["FinishedWithinWait"];
+            202: components["responses"]["Accepted"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    transparentPost: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Push the outcome to this URL as a signed webhook (every event), as `callback.url` does for POST /v1/jobs. */
+                "Callback-Url"?: string;
+            };
+            path: {
+                target: string;
+                /**
+                 * @description The path suffix (any number of segments, possibly none: `/v1/async/{target}` works
+                 *     too), appended to the target URL's path. Dot segments and encoded slashes are
+                 *     refused with 400.
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /** @description The raw body, of any media type, stored byte for byte. */
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            200: components["responses"]["FinishedWithinWait"];
+            202: components["responses"]["Accepted"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    transparentDelete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Push the outcome to this URL as a signed webhook (every event), as `callback.url` does for POST /v1/jobs. */
+                "Callback-Url"?: string;
+            };
+            path: {
+                target: string;
+                /**
+                 * @description The path suffix (any number of segments, possibly none: `/v1/async/{target}` works
+                 *     too), appended to the target URL's path. Dot segments and encoded slashes are
+                 *     refused with 400.
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /** @description The raw body, of any media type, stored byte for byte. */
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            200: components["responses"]["FinishedWithinWait"];
+            202: components["responses"]["Accepted"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    transparentPatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description RFC 7240. `respond-async` is always honoured; `wait=N` asks the gateway to hold the
+                 *     answer up to N seconds (bounded by the server's maxWaitSeconds) and answer 200 with
+                 *     the finished job if it ends in time. A tenant already at its limit of held requests
+                 *     gets the `202` at once (the job is admitted either way); `Preference-Applied` then
+                 *     lacks `wait`.
+                 */
+                Prefer?: components["parameters"]["Prefer"];
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description Push the outcome to this URL as a signed webhook (every event), as `callback.url` does for POST /v1/jobs. */
+                "Callback-Url"?: string;
+            };
+            path: {
+                target: string;
+                /**
+                 * @description The path suffix (any number of segments, possibly none: `/v1/async/{target}` works
+                 *     too), appended to the target URL's path. Dot segments and encoded slashes are
+                 *     refused with 400.
+                 */
+                path: string;
+            };
+            cookie?: never;
+        };
+        /** @description The raw body, of any media type, stored byte for byte. */
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            200: components["responses"]["FinishedWithinWait"];
+            202: components["responses"]["Accepted"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTargets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every configured target. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["TargetView"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["TargetView"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    pauseTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["TargetView"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resumeTarget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["TargetView"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTargetJobs: {
+        parameters: {
+            query?: {
+                /** @description `live`: running, then waiting (in run order), then delayed. `recent`: the last 200 finished, newest first (written once a second). */
+                view?: "live" | "recent";
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Job documents, whichever tenant owns them. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["JobDocument"][];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    inspectJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's timeline. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobTimeline"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    activity: {
+        parameters: {
+            query?: {
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One series per target, oldest minute first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Activity"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDeadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of dead letters (`total` counts all targets). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["JobDocument"][];
+                        total: number;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job and its attempts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeadLetter"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    purgeDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Purged. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    replayDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, queued again. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDocument"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    replayDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            /** @description What was replayed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        replayed: string[];
+                        notFound: string[];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    purgeDeadLetters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            /** @description What was purged. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        purged: string[];
+                        notFound: string[];
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listWebhookDeadLetters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of jobs (see each job's deliveries for the attempts). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["JobDocument"][];
+                        total: number;
+                    };
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    purgeWebhookDeadLetter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed from the webhook dead letters. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["JobId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job, its callback pending again. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDocument"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    healthz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+        };
+    };
+    readyz: {
+        parameters: {
+            query?: {
+                strict?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Readiness"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Readiness"];
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+        };
+    };
+    whoAmI: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key behind the session (or `open` without keys). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keyId: string;
+                        tenant: string;
+                        /** @enum {string} */
+                        role: "admin";
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    apiKey: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Signed in. */
+            204: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out (the cookie is cleared). */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["Problem"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    openapi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+        };
+    };
+}
