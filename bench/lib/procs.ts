@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { cpSync, createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -61,9 +61,9 @@ let compiled = false;
 
 /**
  * Compiles src/, workers/ and bench/baselines/ with tsc into bench/.build (plus the files
- * the gateway reads beside its code), so that every process runs as deployed: plain
- * node on JavaScript, without tsx's loader thread and its memory. From then on `spawnTs`
- * starts the compiled entry points.
+ * the gateway reads beside its code: openapi.yaml, config/, the dashboard, Lua scripts),
+ * so that every process runs as deployed: plain node on JavaScript, without tsx's loader
+ * thread and its memory. From then on `spawnTs` starts the compiled entry points.
  */
 export function compileForBench(): void {
   const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
@@ -71,6 +71,8 @@ export function compileForBench(): void {
   cpSync(join(ROOT, 'openapi.yaml'), join(BUILD_DIR, 'openapi.yaml'));
   cpSync(join(ROOT, 'config'), join(BUILD_DIR, 'config'), { recursive: true });
   cpSync(join(ROOT, 'src/admin-ui'), join(BUILD_DIR, 'src/admin-ui'), { recursive: true });
+  // Lua scripts, read beside the compiled core (src/core/scripts.ts), as scripts/copy-assets.mjs does for dist/.
+  if (existsSync(join(ROOT, 'src/core/scripts'))) cpSync(join(ROOT, 'src/core/scripts'), join(BUILD_DIR, 'src/core/scripts'), { recursive: true });
   compiled = true;
 }
 
@@ -235,6 +237,10 @@ export function memory(pid: number): { rss: number; hwm: number } {
 export interface Usage {
   /** CPU seconds per wall second (1.0 = one core busy). */
   cores: number;
+  /** CPU seconds (user + system) used over the window: `cores × wallS`. */
+  cpuS: number;
+  /** The window's length, seconds. */
+  wallS: number;
   /** Largest RSS sampled during the window (every 100 ms), bytes. */
   peakRss: number;
 }
@@ -255,7 +261,10 @@ export function measure(pids: Record<string, number>): { stop(): Record<string, 
       sample();
       const wall = (performance.now() - start) / 1_000;
       return Object.fromEntries(
-        Object.entries(pids).map(([k, pid]) => [k, { cores: wall > 0 ? (cpuSeconds(pid) - cpu0[k]!) / wall : 0, peakRss: peak[k]! }]),
+        Object.entries(pids).map(([k, pid]) => {
+          const cpuS = cpuSeconds(pid) - cpu0[k]!;
+          return [k, { cores: wall > 0 ? cpuS / wall : 0, cpuS, wallS: wall, peakRss: peak[k]! }];
+        }),
       );
     },
   };

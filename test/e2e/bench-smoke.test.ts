@@ -19,12 +19,16 @@ interface BenchRow {
   throughput?: number;
   p50Ms?: number;
   peakRssMB?: number;
+  cpuUsPerReq?: number;
+  redisCpuUsPerReq?: number;
+  ratio?: number;
+  featuredRatio?: number;
 }
 interface BenchResult {
   mode: string;
   error: string | null;
   rows: BenchRow[];
-  checks: { name: string; measured: number; met: boolean }[];
+  checks: { name: string; measured: number; met: boolean | null; informational?: boolean }[];
 }
 
 function runSmoke(outDir: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
@@ -54,16 +58,33 @@ describe('bench smoke mode', () => {
     expect(result).toMatchObject({ mode: 'smoke', error: null });
     const cases = new Set(result.rows.map((r) => r.case));
     expect([...cases].sort()).toEqual(['executor', 'express-202', 'latency', 'memory', 'prefer-wait', 'status', 'submit', 'submit-idle', 'webhooks']);
-    // Each compared case has our row and its baseline's, with a figure measured for both.
+    // Each compared case has our row and its baseline's, with a figure measured for both;
+    // submit and status also have the featured baseline's (hand-written Express with the same features).
     for (const c of ['submit', 'status', 'executor', 'webhooks']) {
       const rows = result.rows.filter((r) => r.case === c);
-      expect(rows.map((r) => r.role).sort(), c).toEqual(['baseline', 'ours']);
+      expect(rows.map((r) => r.role).sort(), c).toEqual(c === 'submit' || c === 'status' ? ['baseline', 'featured', 'ours'] : ['baseline', 'ours']);
       for (const r of rows) expect(r.throughput, `${c} ${r.role}`).toBeGreaterThan(0);
+      const ours = rows.find((r) => r.role === 'ours')!;
+      expect(Number.isFinite(ours.ratio), `${c} ratio`).toBe(true);
+      if (c === 'submit' || c === 'status') expect(Number.isFinite(ours.featuredRatio), `${c} ratio to featured`).toBe(true);
     }
-    // Every target of the issue is judged, on a finite figure.
-    expect(result.checks.map((c) => c.name)).toHaveLength(9);
+    // CPU µs per request (job, webhook) beside every throughput figure, for the system and for Redis.
+    for (const r of result.rows.filter((row) => row.throughput !== undefined && row.case !== 'memory')) {
+      expect(Number.isFinite(r.cpuUsPerReq), `${r.case} ${r.role} CPU µs/req`).toBe(true);
+      expect(Number.isFinite(r.redisCpuUsPerReq), `${r.case} ${r.role} Redis µs/req`).toBe(true);
+    }
+    // Every target of the issue is judged, on a finite figure; the featured ratios are informational lines.
+    const judged = result.checks.filter((c) => !c.informational);
+    const informational = result.checks.filter((c) => c.informational);
+    expect(judged.map((c) => c.name)).toHaveLength(9);
+    for (const c of judged) expect(typeof c.met, c.name).toBe('boolean');
+    expect(informational.map((c) => c.name)).toHaveLength(3);
+    for (const c of informational) expect(c.met, c.name).toBeNull();
     for (const c of result.checks) expect(Number.isFinite(c.measured), c.name).toBe(true);
     expect(run.stdout).toContain('| target');
-    expect(readFileSync(join(out, 'table.md'), 'utf8')).toContain('submit throughput / Express+BullMQ');
+    const table = readFileSync(join(out, 'table.md'), 'utf8');
+    expect(table).toContain('submit throughput / Express+BullMQ');
+    expect(table).toContain('submit throughput / featured Express');
+    for (const column of ['CPU µs/req', 'Redis µs/req', 'ratio to featured']) expect(table).toContain(column);
   }, 300_000);
 });
