@@ -5,3 +5,5 @@ cpSync('openapi.yaml', 'dist/openapi.yaml');
 cpSync('config', 'dist/config', { recursive: true });
 // The dashboard's static page, found beside the compiled routes as in the sources.
 cpSync('src/admin-ui', 'dist/src/admin-ui', { recursive: true });
+// Lua scripts, read beside the compiled core (src/core/scripts.ts).
+cpSync('src/core/scripts', 'dist/src/core/scripts', { recursive: true });

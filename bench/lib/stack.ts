@@ -4,16 +4,17 @@ import type { GatewayConfig } from '../../src/config/schema.js';
 import { JobQueues } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { JobStore } from '../../src/core/job-store.js';
+import { TenantAdmission } from '../../src/core/tenant-admission.js';
 import { JobWatcher } from '../../src/core/job-watcher.js';
 import { createKeys, type Keys } from '../../src/core/keys.js';
 import { createLogger } from '../../src/core/logger.js';
 import { closeRedis, createRedis } from '../../src/core/redis.js';
 import { WebhookQueue } from '../../src/core/webhook-queue.js';
-import { toDocument } from '../../src/http/job-view.js';
+import { toDocument } from '../../src/core/job-view.js';
 import { JobService, type SubmitCommand } from '../../src/jobs/job-service.js';
 import { indexHorizonMs } from '../../src/runtime/index-horizon.js';
 import { CallbackTrigger } from '../../src/webhooks/callback-trigger.js';
-import { handlerNames } from '../../workers/handlers/index.js';
+import { handlerNames, handlers } from '../../workers/handlers/index.js';
 
 /**
  * The runner's own door to the job store, through the project's modules (never its
@@ -41,13 +42,13 @@ export async function openStack(redisUrl: string, configPath: string): Promise<B
   const config = loadConfigFile(configPath, handlerNames);
   const keys = createKeys(config.server.keyPrefix);
   const redis = createRedis(redisUrl, 'worker', 'bench-runner');
-  const store = new JobStore(redis, keys, indexHorizonMs(config));
+  const store = new JobStore(redis, keys);
   const queues = new JobQueues(redis, keys, config.targets);
   const webhooks = new WebhookQueue(redis, keys);
   const silent = createLogger({ level: 'silent' });
   const trigger = new CallbackTrigger(config, store, webhooks, silent);
   // submit() never waits on the watcher; it is never started.
-  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { trigger });
+  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { handlers, admission: new TenantAdmission(redis, keys, indexHorizonMs(config)), trigger });
   return {
     config,
     keys,
@@ -62,7 +63,7 @@ export async function openStack(redisUrl: string, configPath: string): Promise<B
       const lane = async () => {
         while (next < count) {
           const i = next++;
-          out[i] = await service.submit(make(i));
+          out[i] = (await service.submit(make(i))).record;
         }
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));

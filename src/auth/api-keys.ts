@@ -1,11 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Role } from '../config/roles.js';
 
-/**
- * client: submits and reads its tenant's jobs. admin: also the operator API and the
- * dashboard. metrics: only GET /metrics (what a Prometheus scraper needs, nothing more).
- */
-export const ROLES = ['client', 'admin', 'metrics'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../config/roles.js';
 
 export interface ApiKeyEntry {
   /** A label for logs and audits; never the key itself. */

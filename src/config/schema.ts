@@ -1,9 +1,7 @@
-import { ROLES } from '../auth/api-keys.js';
 import { z } from 'zod';
 import { forwardingProblems } from './forward-headers.js';
-import { isValidAllowlistEntry } from '../webhooks/address-policy.js';
-import { DEFAULT_SCHEDULE_MS } from '../webhooks/delivery-schedule.js';
-import { secretKey } from '../webhooks/signature.js';
+import { ROLES } from './roles.js';
+import { DEFAULT_SCHEDULE_MS, isValidAllowlistEntry, isWebhookSecret } from './webhook-settings.js';
 
 /**
  * The config file's shape: targets and their policies. Validated once at start-up
@@ -137,6 +135,11 @@ export const ServerSettingsSchema = z
     eventsHeartbeatSeconds: z.number().int().min(1).max(300).default(15),
     /** The `Retry-After` we suggest to pollers. */
     pollAfterSeconds: z.number().int().min(1).max(3_600).default(1),
+    /**
+     * How often a gateway adds its locally counted requests (all but submits) to the tenants'
+     * shared rate windows in Redis; 0 counts each request in Redis before answering it.
+     */
+    rateLimitSyncMs: z.number().int().min(0).max(60_000).default(100),
     /** Express `trust proxy` setting, for X-Forwarded-* behind a load balancer. */
     trustProxy: z.union([z.boolean(), z.number().int(), z.string()]).default(false),
     /** Origins allowed to call the API from a browser; none (CORS off) by default. */
@@ -151,17 +154,7 @@ export const WebhookSettingsSchema = z
     /** Signing secrets (`whsec_…`); every delivery carries one signature per secret, for rotation. */
     secrets: z
       .array(
-        z.string().refine(
-          (s) => {
-            try {
-              secretKey(s);
-              return true;
-            } catch {
-              return false;
-            }
-          },
-          { message: 'a secret is whsec_ followed by at least 24 base64-encoded random bytes' },
-        ),
+        z.string().refine(isWebhookSecret, { message: 'a secret is whsec_ followed by at least 24 base64-encoded random bytes' }),
       )
       .default([]),
     /** Delay before each delivery attempt, the first included (Standard Webhooks' by default). */

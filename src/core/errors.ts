@@ -39,6 +39,13 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
+/** A tenant's request-rate window as the RateLimit-* header fields tell it. */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
 export interface FieldError {
   path: string;
   message: string;
@@ -50,7 +57,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; jobError?: unknown } = {},
+    readonly extra: { errors?: FieldError[]; retryAfterSeconds?: number; jobError?: unknown; rateLimit?: RateLimitState } = {},
     options?: { cause?: unknown },
   ) {
     super(detail ?? ERROR_CATALOGUE[code].title, options);

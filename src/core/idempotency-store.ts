@@ -41,6 +41,15 @@ export class IdempotencyStore {
     await this.redis.set(this.keys.idempotency(tenant, keyHash), JSON.stringify(record), 'EX', windowSeconds);
   }
 
+  /**
+   * Gives a pending claim its full lease again (never shortens a longer expiry), while its
+   * answer waits to be saved. PEXPIRE needs no memory, so it still works when Redis, full,
+   * refuses the save itself.
+   */
+  async extend(tenant: string, keyHash: string): Promise<void> {
+    await this.redis.pexpire(this.keys.idempotency(tenant, keyHash), this.pendingLeaseMs, 'GT');
+  }
+
   /** Forgets a claim whose request failed, so that the client's retry can run. */
   async release(tenant: string, keyHash: string): Promise<void> {
     await this.redis.del(this.keys.idempotency(tenant, keyHash));

@@ -59,8 +59,11 @@ export class JobQueues {
 
   /** The notifier's queue, for the dashboard's raw view (the gateway itself enqueues through WebhookQueue). */
   webhookQueue(): Queue {
-    this.webhookView ??= new Queue(this.keys.webhookQueueName(), { connection: this.connection, prefix: this.keys.bullPrefix() });
-    this.webhookView.on('error', () => undefined);
+    if (!this.webhookView) {
+      this.webhookView = new Queue(this.keys.webhookQueueName(), { connection: this.connection, prefix: this.keys.bullPrefix() });
+      // Once, when created (as for the target queues): a listener per call would pile up.
+      this.webhookView.on('error', () => undefined);
+    }
     return this.webhookView;
   }
 

@@ -54,14 +54,6 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return {1, status, redis.call('HGET', KEYS[1], 'tenant') or ''}
 `;
 
-/** KEYS: in-flight set. ARGV: max, id, now. 1 when added (or already there), 0 when full. */
-const RESERVE_LUA = `
-if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
-return 1
-`;
-
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
 
 /** Whether a transition may start from every unfinished status. */
@@ -77,7 +69,6 @@ declare module 'ioredis' {
       attempts: string,
       ...args: string[]
     ): Result<TransitionReply, Context>;
-    agReserve(inFlight: string, max: string, id: string, now: string): Result<number, Context>;
   }
 }
 
@@ -127,31 +118,23 @@ export class JobStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-    /** Tenant-index entries older than this are trimmed on write. */
-    private readonly indexHorizonMs: number,
   ) {
     // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
     redis.defineCommand('agTransition', { numberOfKeys: 3, lua: TRANSITION_LUA });
-    redis.defineCommand('agReserve', { numberOfKeys: 1, lua: RESERVE_LUA });
   }
 
   /**
-   * Stores a new record, its first event and its tenant-index entry: four commands sent in
-   * one write (issueTogether), one round trip. Not a transaction: nothing reads a job
-   * before it is enqueued, and a submit that fails half-way deletes what it wrote
-   * (JobService).
+   * Stores a new record and its first event: two commands sent in one write
+   * (issueTogether), one round trip, beside the queue entry (JobService). Its tenant-index
+   * entry and in-flight slot were written at admission (TenantAdmission). Not a
+   * transaction: nothing reads a job before it is enqueued, and a submit that fails
+   * half-way deletes what it wrote (JobService).
    */
-  async create(record: JobRecord): Promise<void> {
+  create(record: JobRecord): Promise<unknown[]> {
     const { keys, redis } = this;
     const event: JobEvent = { type: 'status', status: record.status, at: record.createdAtMs, attempt: 0 };
-    const indexKey = keys.tenantJobs(record.tenant);
-    await Promise.all(
-      issueTogether(redis, () => [
-        redis.hset(keys.job(record.id), encodeRecord(record)),
-        redis.rpush(keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`),
-        redis.zadd(indexKey, record.createdAtMs, record.id),
-        redis.zremrangebyscore(indexKey, '-inf', record.createdAtMs - this.indexHorizonMs),
-      ]),
+    return Promise.all(
+      issueTogether(redis, () => [redis.hset(keys.job(record.id), encodeRecord(record)), redis.rpush(keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`)]),
     );
   }
 
@@ -217,14 +200,6 @@ export class JobStore {
       else if (TERMINAL.has(previous as JobStatus)) await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
     }
     return { applied: applied === 1, previous: previous === '' ? null : (previous as JobStatus) };
-  }
-
-  /**
-   * Counts a new job against its tenant's in-flight quota; false when the tenant
-   * already has `max` unfinished jobs. Atomic, so concurrent submits cannot overshoot.
-   */
-  async reserveInFlight(tenant: string, id: string, max: number): Promise<boolean> {
-    return (await this.redis.agReserve(this.keys.tenantInFlight(tenant), String(max), id, String(Date.now()))) === 1;
   }
 
   /** Flags a running job for cancel and tells every executor; the one running it aborts it. */
@@ -339,16 +314,30 @@ export class JobStore {
     }
   }
 
-  async addDeadLetter(id: string, atMs: number): Promise<void> {
-    await this.redis.zadd(this.keys.deadLetters(), atMs, id);
+  /**
+   * Indexes a dead letter by failure time twice: among all of them and among its target's,
+   * so that the admin list of one target pages its own index. Both commands are idempotent
+   * (a retry after a partial failure just writes them again) and leave in one write.
+   */
+  async addDeadLetter(record: Pick<JobRecord, 'id' | 'target'>, atMs: number): Promise<void> {
+    const { redis, keys } = this;
+    await Promise.all(
+      issueTogether(redis, () => [redis.zadd(keys.deadLetters(), atMs, record.id), redis.zadd(keys.targetDeadLetters(record.target), atMs, record.id)]),
+    );
   }
 
-  async removeDeadLetter(id: string): Promise<boolean> {
-    return (await this.redis.zrem(this.keys.deadLetters(), id)) === 1;
+  /** True when the job was among the dead letters. */
+  async removeDeadLetter(record: Pick<JobRecord, 'id' | 'target'>): Promise<boolean> {
+    const { redis, keys } = this;
+    const [removed] = await Promise.all(
+      issueTogether(redis, () => [redis.zrem(keys.deadLetters(), record.id), redis.zrem(keys.targetDeadLetters(record.target), record.id)]),
+    );
+    return removed === 1;
   }
 
-  async deadLetterIds(offset: number, limit: number): Promise<{ ids: string[]; total: number }> {
-    const key = this.keys.deadLetters();
+  /** A page of dead-letter ids, newest failure first, of every target or of one; `total` counts the same set. */
+  async deadLetterIds(offset: number, limit: number, target?: string): Promise<{ ids: string[]; total: number }> {
+    const key = target === undefined ? this.keys.deadLetters() : this.keys.targetDeadLetters(target);
     const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
     return { ids, total };
   }

@@ -17,9 +17,11 @@ export interface Keys {
   tenantInFlight(tenant: string): string;
   /** A remembered Idempotency-Key (by its hash) of a tenant. */
   idempotency(tenant: string, keyHash: string): string;
-  /** Prefix of the per-tenant request rate counters. */
-  rateLimitPrefix(): string;
+  /** A tenant's request counter for the rate window that starts at `windowStartMs`. */
+  tenantRate(tenant: string, windowStartMs: number): string;
   deadLetters(): string;
+  /** The dead letters of one target (sorted set by failure time, beside `deadLetters`). */
+  targetDeadLetters(target: string): string;
   /** Heartbeats of the executors serving a target (sorted set: worker id → last seen ms). */
   workers(target: string): string;
   /** Heartbeats of the notifier processes. */
@@ -50,8 +52,9 @@ export function createKeys(prefix: string): Keys {
     tenantJobs: (tenant: string) => `${prefix}:tenant:{${tenant}}:jobs`,
     tenantInFlight: (tenant: string) => `${prefix}:tenant:{${tenant}}:in-flight`,
     idempotency: (tenant: string, keyHash: string) => `${prefix}:tenant:{${tenant}}:idem:${keyHash}`,
-    rateLimitPrefix: () => `${prefix}:rate`,
+    tenantRate: (tenant: string, windowStartMs: number) => `${prefix}:tenant:{${tenant}}:rate:${windowStartMs}`,
     deadLetters: () => `${prefix}:dead-letters`,
+    targetDeadLetters: (target: string) => `${prefix}:target:${target}:dead-letters`,
     workers: (target: string) => `${prefix}:workers:${target}`,
     notifiers: () => `${prefix}:notifiers`,
     statsMinute: (minuteStartMs: number) => `${prefix}:stats:${minuteStartMs}`,

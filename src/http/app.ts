@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { corsFor } from './middleware/cors.js';
 import type { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { IdempotencyStore } from '../core/idempotency-store.js';
 import { idempotency } from './middleware/idempotency.js';
 import { tenantRateLimit } from './middleware/rate-limit.js';
+import type { BatchedRateLimiter } from '../auth/batched-rate-limiter.js';
 import type { AdminService } from '../jobs/admin-service.js';
 import type { JobService } from '../jobs/job-service.js';
 import { requestContext } from './middleware/request-context.js';
@@ -28,8 +29,8 @@ import { exposition, type Metrics } from '../observability/metrics.js';
 export interface AppDeps {
   config: GatewayConfig;
   idempotency: IdempotencyStore;
-  /** Prefix of the rate-limit counters in Redis. */
-  keysPrefix: string;
+  /** The tenants' request rate for everything but submits (submits are counted at admission). */
+  rateLimiter: BatchedRateLimiter;
   jobs: JobService;
   admin: AdminService;
   /** The producer connection, for readiness and to tell an outage from a bug. */
@@ -43,6 +44,9 @@ export interface AppDeps {
   queues: JobQueues;
   sessions: AdminSessions;
 }
+
+/** Requests that submit a job: their rate is counted by the admission script, with their quota. */
+const isSubmit = (req: Request) => (req.method === 'POST' && req.path === '/v1/jobs') || req.path.startsWith('/v1/async/');
 
 /** Wires the gateway's HTTP API. Never listens: src/server.ts and the tests do that. */
 export function createApp(deps: AppDeps): Express {
@@ -64,7 +68,7 @@ export function createApp(deps: AppDeps): Express {
   });
   // A metrics key reads /metrics and nothing else.
   app.use(requireRole('client', 'admin'));
-  app.use(tenantRateLimit(deps.redis, deps.keysPrefix, deps.config.tenants));
+  app.use(tenantRateLimit(deps.rateLimiter, isSubmit));
   app.use(['/v1/admin', '/admin'], requireRole('admin'));
   const idem = idempotency(deps.idempotency, deps.config.tenants);
   const held = new HeldRequests(deps.config.tenants, deps.config.server.maxWaiting, deps.config.server.pollAfterSeconds, deps.metrics);

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { isTerminal } from '../core/job-schema.js';
 import type { JobRecord } from '../core/job-record.js';
 import type { JobService } from '../jobs/job-service.js';
-import { toDocument } from './job-view.js';
+import { toDocument } from '../core/job-view.js';
 import { clientGone } from './respond-job.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { ApiError, ERROR_CATALOGUE, type ErrorCode } from '../core/errors.js';
 import type { Problem } from '../core/job-schema.js';
+import { setRateLimitHeaders } from './rate-limit-headers.js';
 
 export const PROBLEM_TYPE_BASE = 'https://async-gateway.dev/problems/';
 
@@ -20,6 +21,7 @@ export function problemBody(err: ApiError, instance?: string, requestId?: string
 
 export function sendProblem(res: Response, err: ApiError, instance?: string): void {
   if (err.extra.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(err.extra.retryAfterSeconds));
+  if (err.extra.rateLimit) setRateLimitHeaders(res, err.extra.rateLimit);
   res.status(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err, instance, res.req.ctx?.requestId)));
 }
 

@@ -1,10 +1,10 @@
 import type { Request, Response } from 'express';
 import type { ServerSettings } from '../config/schema.js';
 import { isTerminal } from '../core/job-schema.js';
-import type { JobRecord } from '../core/job-record.js';
-import type { JobService } from '../jobs/job-service.js';
+import type { Admitted, JobService } from '../jobs/job-service.js';
+import { setRateLimitHeaders } from './rate-limit-headers.js';
 import { baseUrl } from './base-url.js';
-import { toDocument } from './job-view.js';
+import { toDocument } from '../core/job-view.js';
 import { ApiError } from '../core/errors.js';
 import type { HeldRequests } from './held-requests.js';
 import { parsePrefer } from './prefer.js';
@@ -30,10 +30,12 @@ export async function respondToSubmit(
   res: Response,
   service: JobService,
   settings: ServerSettings,
-  accepted: JobRecord,
+  admitted: Admitted,
   held: HeldRequests,
 ): Promise<void> {
   const prefs = parsePrefer(req.headers.prefer);
+  const accepted = admitted.record;
+  setRateLimitHeaders(res, admitted.rateLimit);
   let record = accepted;
   const applied: string[] = [];
   if (prefs.respondAsync) applied.push('respond-async');

@@ -1,5 +1,6 @@
 import type { GatewayConfig, Target } from '../config/schema.js';
 import { ApiError } from '../core/errors.js';
+import { jobEnding } from '../core/finish-job.js';
 import type { JobQueues, QueueCounts } from '../core/job-queues.js';
 import type { Attempt, JobRecord } from '../core/job-record.js';
 import type { JobStore } from '../core/job-store.js';
@@ -8,6 +9,11 @@ import type { Delivery } from '../core/job-schema.js';
 import type { FleetStatus, TargetStatus } from '../observability/fleet-status.js';
 import type { JobActivity, MinuteCounts } from '../observability/job-activity.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
+import { RetryUntilDone } from './retry-until-done.js';
+
+/** How often a refused compensation of a failed replay is tried again, and how many are kept. */
+const RESTORE_RETRY_MS = 1_000;
+const MAX_PENDING_RESTORES = 10_000;
 
 export interface TargetView {
   name: string;
@@ -51,9 +57,23 @@ export class AdminService {
   private readonly activity: JobActivity;
   private readonly trigger: CallbackTrigger | null;
 
+  /** Replays that failed half-way and could not be put back at once (as JobService's undos). */
+  private readonly restores: RetryUntilDone;
+
   constructor(deps: AdminDeps) {
     ({ config: this.config, store: this.store, queues: this.queues, logger: this.logger, fleet: this.fleet, activity: this.activity } = deps);
     this.trigger = deps.trigger ?? null;
+    const logger = this.logger;
+    this.restores = new RetryUntilDone(RESTORE_RETRY_MS, MAX_PENDING_RESTORES, (event, id, err) => {
+      if (event === 'done') logger.info({ event: 'dead_letter.replay_undone', jobId: id }, 'failed replay undone on retry: the dead letter is back');
+      else if (event === 'dropped') logger.error({ event: 'dead_letter.replay_undo_dropped', jobId: id }, 'too many undos pending; this failed replay stays half-done');
+      else logger.warn({ event: 'dead_letter.replay_undo_failed', jobId: id, err }, 'could not put the dead letter back yet; retrying');
+    });
+  }
+
+  /** Shutdown: a last try of the pending restores (before the Redis connection closes). */
+  async close(): Promise<void> {
+    await this.restores.close();
   }
 
   private target(name: string): Target {
@@ -117,10 +137,10 @@ export class AdminService {
     return this.targetView(name);
   }
 
+  /** A page of dead letters, newest failure first, of every target or of one (its own index: `total` counts its own). */
   async listDeadLetters(offset: number, limit: number, targetName?: string): Promise<{ items: JobRecord[]; total: number }> {
-    const { ids, total } = await this.store.deadLetterIds(offset, limit);
-    const records = (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null);
-    return { items: targetName ? records.filter((r) => r.target === targetName) : records, total };
+    const { ids, total } = await this.store.deadLetterIds(offset, limit, targetName);
+    return { items: (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null), total };
   }
 
   async deadLetter(id: string): Promise<DeadLetter> {
@@ -142,13 +162,30 @@ export class AdminService {
       event: { type: 'status', status: 'queued', attempt: 0, at: now },
     });
     if (!reset.applied) throw new ApiError('dead_letter_not_found', `job ${id} is no longer a dead letter`);
-    await this.store.removeDeadLetter(id);
     try {
+      await this.store.removeDeadLetter(record);
       await this.queues.enqueue(target, { id, priority: record.priority, delayMs: 0 });
     } catch (err) {
-      // Put it back as it was, so the dead letter is not lost with the failed enqueue.
-      await this.store.transition(id, { from: ['queued'], set: { status: 'failed', error: record.error, finishedAtMs: record.finishedAtMs, deadLettered: true }, expire: 'persist' });
-      await this.store.addDeadLetter(id, now);
+      // Put it back as it was (its error, failure time and index entries), so that the dead
+      // letter is not lost with the failed replay; when Redis refuses that too (it is what
+      // failed), again every second until it goes through. Only while it is still queued:
+      // an enqueue that did go through lets a worker take it, and then it is the worker's.
+      const restore = jobEnding(this.store, record, {
+        status: 'failed',
+        from: ['queued'],
+        at: record.finishedAtMs ?? now,
+        error: record.error,
+        deadLetter: true,
+        // The end restores an earlier one: no new status event, no webhook, not counted again.
+        event: false,
+        retentionMs: target.retentionMs,
+      });
+      await restore().catch((undoErr: unknown) => {
+        this.logger.warn({ event: 'dead_letter.replay_undo_failed', jobId: id, err: undoErr }, 'could not put the dead letter back yet; retrying');
+        this.restores.add(id, async () => {
+          await restore();
+        });
+      });
       throw err;
     }
     this.logger.info({ event: 'dead_letter.replayed', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'dead letter replayed');
@@ -158,6 +195,7 @@ export class AdminService {
   async purge(id: string): Promise<void> {
     const { record } = await this.deadLetter(id);
     await this.store.delete(record);
+    await this.store.removeDeadLetter(record);
     this.logger.info({ event: 'dead_letter.purged', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'dead letter purged');
   }
 
@@ -214,12 +252,12 @@ export class AdminService {
     return { done, notFound };
   }
 
+  /** Read whole before any is acted on: replay and purge take ids out of the index being paged. */
   private async allDeadLetterIds(targetName?: string): Promise<string[]> {
     const out: string[] = [];
     for (let offset = 0; ; offset += 500) {
-      const { ids } = await this.store.deadLetterIds(offset, 500);
-      if (!targetName) out.push(...ids);
-      else for (const r of await this.store.getMany(ids)) if (r?.target === targetName) out.push(r.id);
+      const { ids } = await this.store.deadLetterIds(offset, 500, targetName);
+      out.push(...ids);
       if (ids.length < 500) return out;
     }
   }

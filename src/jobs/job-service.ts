@@ -1,14 +1,16 @@
 import type { GatewayConfig, Target } from '../config/schema.js';
-import { ApiError } from '../core/errors.js';
+import { ApiError, type RateLimitState } from '../core/errors.js';
 import { newJobId } from '../core/ids.js';
 import type { JobQueues } from '../core/job-queues.js';
 import type { JobPayload, JobRecord } from '../core/job-record.js';
 import { isTerminal, type JobStatus } from '../core/job-schema.js';
 import type { JobStore, ListFilter, ListPage } from '../core/job-store.js';
 import { decodeCursor } from '../core/job-store.js';
+import { finishJob } from '../core/finish-job.js';
 import type { JobWatcher } from '../core/job-watcher.js';
+import type { TenantAdmission } from '../core/tenant-admission.js';
 import type { Logger } from '../core/logger.js';
-import { handlers } from '../../workers/handlers/index.js';
+import type { HandlerInputs } from './handler-inputs.js';
 import { zodToFieldErrors } from './field-errors.js';
 import { RetryUntilDone } from './retry-until-done.js';
 import { WEBHOOK_EVENTS, type Delivery, type WebhookEvent } from '../core/job-schema.js';
@@ -18,6 +20,12 @@ import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/cal
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { limitsFor } from '../auth/tenant-limits.js';
 import { JobObserver } from '../observability/job-observer.js';
+
+/** An admitted job, and its tenant's rate window after it (for the RateLimit-* fields). */
+export interface Admitted {
+  record: JobRecord;
+  rateLimit: RateLimitState;
+}
 
 export interface SubmitCommand {
   tenant: string;
@@ -53,8 +61,10 @@ export class JobService {
     private readonly queues: JobQueues,
     private readonly watcher: JobWatcher,
     private readonly logger: Logger,
-    opts: { trigger?: CallbackTrigger; resolve?: Resolver; observer?: JobObserver } = {},
+    opts: { handlers: HandlerInputs; admission: TenantAdmission; trigger?: CallbackTrigger; resolve?: Resolver; observer?: JobObserver },
   ) {
+    this.handlers = opts.handlers;
+    this.admission = opts.admission;
     this.callbackPolicy = createAddressPolicy(config.webhooks.allowlist);
     this.trigger = opts.trigger ?? null;
     this.resolve = opts.resolve ?? systemResolver;
@@ -66,18 +76,25 @@ export class JobService {
     });
   }
 
+  private readonly admission: TenantAdmission;
   /** Undos of half-stored submits that Redis refused at the time. */
   private readonly undos: RetryUntilDone;
   private readonly trigger: CallbackTrigger | null;
   private readonly resolve: Resolver;
   private readonly observer: JobObserver;
+  /** Input schemas of the in-code handlers, injected by the runtime: src/jobs never imports workers. */
+  private readonly handlers: HandlerInputs;
 
   target(name: string): Target | undefined {
     return this.config.targets.get(name);
   }
 
-  /** Validates against the target's policy, stores the job and enqueues it; resolves only once both are in Redis. */
-  async submit(cmd: SubmitCommand): Promise<JobRecord> {
+  /**
+   * Validates against the target's policy, admits the job for its tenant (rate, quota,
+   * index: one script), then stores and enqueues it; resolves only once all are in Redis,
+   * with the tenant's rate window as it stands.
+   */
+  async submit(cmd: SubmitCommand): Promise<Admitted> {
     const target = this.target(cmd.target);
     if (!target) {
       throw new ApiError('unknown_target', `no target named "${cmd.target}"`, {
@@ -127,9 +144,14 @@ export class JobService {
       callback,
       callbackState: callback ? 'pending' : null,
     };
-    const { maxInFlightJobs } = limitsFor(this.config.tenants, cmd.tenant);
-    if (!(await this.store.reserveInFlight(cmd.tenant, record.id, maxInFlightJobs))) {
-      throw new ApiError('quota_exceeded', `at most ${maxInFlightJobs} unfinished jobs per tenant`, { retryAfterSeconds: this.config.server.pollAfterSeconds });
+    const { maxInFlightJobs, requestsPerWindow, windowSeconds } = limitsFor(this.config.tenants, cmd.tenant);
+    const verdict = await this.admission.admit(cmd.tenant, record.id, { requestsPerWindow, windowMs: windowSeconds * 1_000, maxInFlightJobs }, now);
+    const rateLimit = { limit: requestsPerWindow, remaining: requestsPerWindow - verdict.count, resetSeconds: Math.ceil(verdict.resetMs / 1_000) };
+    if (!verdict.admitted && verdict.reason === 'rate_limited') {
+      throw new ApiError('rate_limited', `at most ${requestsPerWindow} requests per ${windowSeconds} s for this tenant`, { retryAfterSeconds: Math.max(1, rateLimit.resetSeconds), rateLimit });
+    }
+    if (!verdict.admitted) {
+      throw new ApiError('quota_exceeded', `at most ${maxInFlightJobs} unfinished jobs per tenant`, { retryAfterSeconds: this.config.server.pollAfterSeconds, rateLimit });
     }
     // Issued together, so both are on the wire before either answer comes back.
     const [stored, queued] = await Promise.allSettled([
@@ -151,7 +173,7 @@ export class JobService {
       { event: 'job.accepted', jobId: record.id, target: target.name, tenant: cmd.tenant, correlationId: cmd.correlationId },
       'job accepted',
     );
-    return record;
+    return { record, rateLimit };
   }
 
   /** Refuses a callback that no webhook could be signed for, or whose URL the SSRF guard refuses. */
@@ -183,7 +205,9 @@ export class JobService {
       throw new ApiError('payload_too_large', `input exceeds ${target.maxBodyBytes} bytes for target "${target.name}"`);
     }
     if (target.kind === 'handler') {
-      const parsed = handlers.get(target.handler)!.input.safeParse(payload.input);
+      const schema = this.handlers.get(target.handler)?.input;
+      if (!schema) throw new Error(`handler "${target.handler}" is missing from the registry JobService was given`);
+      const parsed = schema.safeParse(payload.input);
       if (!parsed.success) {
         throw new ApiError('validation_failed', `input does not fit target "${target.name}"`, {
           errors: zodToFieldErrors(parsed.error.issues, '/input'),
@@ -249,20 +273,19 @@ export class JobService {
     const target = this.target(record.target);
     const now = Date.now();
     if (record.status === 'queued') {
-      const done = await this.store.transition(id, {
-        from: ['queued'],
-        set: { status: 'canceled', finishedAtMs: now, runAtMs: null },
-        event: { type: 'status', status: 'canceled', at: now },
-        expire: target?.retentionMs ?? 86_400_000,
-      });
-      if (done.applied) {
+      const canceled = await finishJob(
+        this.store,
+        record,
+        { status: 'canceled', from: ['queued'], at: now, retentionMs: target?.retentionMs ?? 86_400_000 },
+        { observer: this.observer, ...(this.trigger && { onJobEnded: (r, status, at) => this.trigger!.jobEnded(r, status, at) }) },
+      );
+      if (canceled.ended) {
         await this.queues.removeWaiting(record.target, id).catch(() => undefined);
-        await this.trigger?.jobEnded(record, 'canceled', now).catch(() => undefined);
-        this.observer.finished(record, 'canceled', now, false);
         this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
         return this.get(tenant, id);
       }
-      if (done.previous !== 'running') return this.get(tenant, id);
+      // Refused: a worker took it in between (then cancel it as a running job), or it finished.
+      if (canceled.previous !== 'running') return this.get(tenant, id);
     }
     await this.store.requestCancel(id);
     this.logger.info({ event: 'job.cancel_requested', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'cancel requested for running job');

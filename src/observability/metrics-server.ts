@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
-import { within } from '../http/routes/health.js';
 import { exposition, type Metrics } from './metrics.js';
+import { redisAnswers } from './readiness.js';
 
 /**
  * A worker process's own small HTTP endpoint (no Express: three fixed routes):
@@ -26,7 +26,7 @@ export async function startMetricsServer(opts: {
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { status: 'method not allowed' });
     if (path === '/healthz') return json(200, { status: 'ok' });
     if (path === '/readyz') {
-      void within(opts.redis.ping().then(() => true), 1_000, false).then((redisOk) => {
+      void redisAnswers(opts.redis).then((redisOk) => {
         const ready = redisOk && opts.isRunning();
         json(ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', checks: { redis: redisOk ? 'ok' : 'unreachable', running: opts.isRunning() } });
       });

@@ -6,7 +6,6 @@ import { closeRedis, createRedis } from '../core/redis.js';
 import { Executor } from '../../workers/executor/executor.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
-import { indexHorizonMs } from './index-horizon.js';
 import type { Redis } from 'ioredis';
 import { JobActivity } from '../observability/job-activity.js';
 import { JobObserver } from '../observability/job-observer.js';
@@ -41,7 +40,7 @@ export async function startExecutorRuntime(opts: {
   const subscriber = createRedis(redisUrl, 'subscriber', 'executor-sub');
   countRedisErrors(connection, 'executor', metrics, logger);
   countRedisErrors(subscriber, 'executor-sub', metrics, logger);
-  const store = new JobStore(connection, keys, indexHorizonMs(config));
+  const store = new JobStore(connection, keys);
   const webhooks = new WebhookQueue(connection, keys);
   const trigger = new CallbackTrigger(config, store, webhooks, logger);
   const activity = new JobActivity(connection, keys);

@@ -1,10 +1,13 @@
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
+import { handlers } from '../../workers/handlers/index.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { JobQueues } from '../core/job-queues.js';
 import { IdempotencyStore } from '../core/idempotency-store.js';
 import { JobStore } from '../core/job-store.js';
 import { JobWatcher } from '../core/job-watcher.js';
+import { TenantAdmission } from '../core/tenant-admission.js';
+import { BatchedRateLimiter } from '../auth/batched-rate-limiter.js';
 import { createKeys, type Keys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { closeRedis, createRedis } from '../core/redis.js';
@@ -30,6 +33,8 @@ export interface GatewayRuntime {
   redis: Redis;
   /** Wakes held requests when their job changes (its sweep count is what tests read). */
   watcher: JobWatcher;
+  /** The tenants' request rate for all but submits (tests call its sync()). */
+  rateLimiter: BatchedRateLimiter;
   /** Shutdown, first step: held long-polls and event streams answer now with what they have. */
   stopWaiting(): void;
   /** Idempotent: closes queues and connections. */
@@ -45,7 +50,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const subscriber = createRedis(redisUrl, 'subscriber', 'gateway-sub');
   countRedisErrors(redis, 'gateway', metrics, logger);
   countRedisErrors(subscriber, 'gateway-sub', metrics, logger);
-  const store = new JobStore(redis, keys, indexHorizonMs(config));
+  const store = new JobStore(redis, keys);
   const queues = new JobQueues(redis, keys, config.targets);
   const watcher = new JobWatcher(subscriber, keys.jobChannel(), (ids) => store.eventVersions(ids));
   await watcher.start();
@@ -54,7 +59,10 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const activity = new JobActivity(redis, keys);
   const fleet = new FleetStatus(redis, keys, queues, config.targets);
   registerQueueCollectors(metrics, fleet);
-  const jobs = new JobService(config, store, queues, watcher, logger, { trigger, observer: new JobObserver(metrics, activity) });
+  const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
+  const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
+  rateLimiter.start();
+  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, trigger, observer: new JobObserver(metrics, activity) });
   const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity });
   const app = createApp({
     config,
@@ -67,7 +75,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     queues,
     sessions: new AdminSessions(redis, keys.prefix),
     idempotency: new IdempotencyStore(redis, keys),
-    keysPrefix: keys.rateLimitPrefix(),
+    rateLimiter,
   });
   let closing: Promise<void> | null = null;
   return {
@@ -77,11 +85,14 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     store,
     redis,
     watcher,
+    rateLimiter,
     stopWaiting: () => jobs.stopWaiting(),
     close() {
       closing ??= (async () => {
         watcher.stop();
+        await rateLimiter.stop().catch(() => undefined);
         await jobs.close();
+        await admin.close();
         await activity.close();
         await queues.close();
         await webhooks.close().catch(() => undefined);

@@ -4,7 +4,6 @@ import { createKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { closeRedis, createRedis } from '../core/redis.js';
 import { Notifier } from '../../workers/notifier/notifier.js';
-import { indexHorizonMs } from './index-horizon.js';
 import type { Redis } from 'ioredis';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { countRedisErrors } from '../observability/redis-errors.js';
@@ -25,7 +24,7 @@ export async function startNotifierRuntime(opts: { config: GatewayConfig; redisU
   const keys = createKeys(config.server.keyPrefix);
   const connection = createRedis(redisUrl, 'worker', 'notifier');
   countRedisErrors(connection, 'notifier', metrics, logger);
-  const store = new JobStore(connection, keys, indexHorizonMs(config));
+  const store = new JobStore(connection, keys);
   const notifier = new Notifier({ config, keys, store, connection, logger, metrics });
   await notifier.start();
   const heartbeat = new WorkerHeartbeat(connection, [keys.notifiers()], newWorkerId('notifier'));

@@ -1,5 +1,7 @@
 import ipaddr from 'ipaddr.js';
 
+export { isValidAllowlistEntry } from '../config/webhook-settings.js';
+
 /**
  * Which addresses and host names a webhook may reach. Callback URLs come from clients, so
  * only global unicast addresses are allowed by default. The refusal is an explicit table
@@ -158,19 +160,6 @@ export function createAddressPolicy(allowlist: readonly string[]): AddressPolicy
     }
   }
   return { allowedRanges, allowedHosts };
-}
-
-/** True for an allowlist entry that parses (a CIDR, an address or a host name, with or without a trailing dot). */
-export function isValidAllowlistEntry(entry: string): boolean {
-  if (entry.includes('/')) {
-    try {
-      ipaddr.parseCIDR(entry);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  return ipaddr.isValid(entry) || /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i.test(entry);
 }
 
 /** Classifies one IP address (IPv4 or IPv6, brackets allowed) under the policy. */

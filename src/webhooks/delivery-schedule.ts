@@ -1,20 +1,10 @@
 /**
  * When to retry a webhook delivery, as data. The default is the Standard Webhooks
- * schedule: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h after
- * each failure, with jitter.
+ * schedule (`DEFAULT_SCHEDULE_MS`, defined with the settings in
+ * src/config/webhook-settings.ts): at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
+ * 14 h, 20 h and 24 h after each failure, with jitter.
  */
-export const DEFAULT_SCHEDULE_MS: readonly number[] = [
-  0,
-  5_000,
-  300_000, // 5 min
-  1_800_000, // 30 min
-  7_200_000, // 2 h
-  18_000_000, // 5 h
-  36_000_000, // 10 h
-  50_400_000, // 14 h
-  72_000_000, // 20 h
-  86_400_000, // 24 h
-];
+export { DEFAULT_SCHEDULE_MS } from '../config/webhook-settings.js';
 
 /**
  * The delay before delivery attempt `attempt + 1` after attempt `attempt` (1-based)

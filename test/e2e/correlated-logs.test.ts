@@ -77,8 +77,10 @@ describe('correlated logs across processes', () => {
       String((a as Record<string, unknown>).time).localeCompare(String((b as Record<string, unknown>).time)),
     );
     const events = life.filter((l) => l.event).map((l) => `${l.from}:${l.event}`);
-    expect(events).toEqual([
-      'gateway:job.accepted',
+    // The gateway logs the acceptance once its writes are acknowledged; an executor may
+    // already have started the job by then, so that line's place among the executor's is open.
+    expect(events.filter((e) => e === 'gateway:job.accepted')).toHaveLength(1);
+    expect(events.filter((e) => e !== 'gateway:job.accepted')).toEqual([
       'executor:job.started',
       'executor:job.attempt.failed',
       'executor:job.started',

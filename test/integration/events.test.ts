@@ -80,7 +80,7 @@ describe('GET /v1/jobs/{id}/events', () => {
   it('keeps the newest 200 events of a job, their ids unchanged by the trimming', async () => {
     // Delayed an hour: the job stays queued while the test appends progress events to it.
     const { body } = await stack.request.post('/v1/jobs').send({ target: 'echo', runAt: new Date(Date.now() + 3_600_000).toISOString() });
-    const store = new JobStore(stack.redis, createKeys(stack.config.server.keyPrefix), 86_400_000);
+    const store = new JobStore(stack.redis, createKeys(stack.config.server.keyPrefix));
     for (let i = 1; i <= 205; i++) {
       const applied = await store.transition(body.id, { from: ['queued'], set: {}, event: { type: 'progress', progress: i % 100, at: Date.now(), attempt: 0 } });
       expect(applied.applied).toBe(true);

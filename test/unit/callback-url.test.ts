@@ -180,3 +180,12 @@ function spy(answers: Record<string, string[]>): { resolver: Resolver; asked: st
     },
   };
 }
+
+describe('host allowlist', () => {
+  it('opens a listed host name whatever it resolves to', async () => {
+    const policy = createAddressPolicy(['hooks.internal.test']);
+    const resolver = async () => ['10.0.0.7'];
+    expect((await checkCallbackUrl('http://hooks.internal.test/x', policy, resolver)).ok).toBe(true);
+    expect((await checkCallbackUrl('http://other.internal.test/x', policy, resolver)).ok).toBe(false);
+  });
+});

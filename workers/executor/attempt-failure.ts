@@ -24,13 +24,33 @@ export class UpstreamStatusError extends Error {
   }
 }
 
+/**
+ * An attempt's failure that already knows its public error: thrown by the executor's own
+ * checks, reported as it is (code, message, retryable). Only this class does that; a flag
+ * on some other error (a library's `permanent: true`, say) means nothing here.
+ */
+export class AttemptFailedError extends Error {
+  constructor(
+    readonly jobError: JobError,
+    readonly retryAfterMs?: number,
+  ) {
+    super(jobError.message);
+    this.name = 'AttemptFailedError';
+  }
+}
+
+/** A result over the target's `maxResultBytes`. Never retried. */
+export function resultTooLarge(message: string): AttemptFailedError {
+  return new AttemptFailedError({ code: 'result_too_large', message, retryable: false });
+}
+
 /** Raised when the upstream's answer breaks a limit of ours (size). Never retried. */
-export class UpstreamResponseError extends Error {
+export class UpstreamResponseError extends AttemptFailedError {
   constructor(
     readonly code: 'result_too_large',
     message: string,
   ) {
-    super(message);
+    super({ code, message, retryable: false });
     this.name = 'UpstreamResponseError';
   }
 }
@@ -61,7 +81,9 @@ export function classifyFailure(err: unknown, abortReason: AbortReason | undefin
       ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }),
     };
   }
-  if (err instanceof UpstreamResponseError) return { error: { code: err.code, message: err.message, retryable: false } };
+  if (err instanceof AttemptFailedError) {
+    return { error: { ...err.jobError }, ...(err.retryAfterMs !== undefined && { retryAfterMs: err.retryAfterMs }) };
+  }
   if (err instanceof ZodError) {
     return { error: { code: 'invalid_input', message: err.issues[0]?.message ?? 'invalid input', retryable: false } };
   }

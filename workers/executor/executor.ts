@@ -5,10 +5,12 @@ import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Keys } from '../../src/core/keys.js';
 import type { Logger } from '../../src/core/logger.js';
+import { finishJob } from '../../src/core/finish-job.js';
 import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { ABORT } from './attempt-failure.js';
 import type { JobObserver } from '../../src/observability/job-observer.js';
-import { createProcessor, RetryLaterError, type ProcessDeps } from './process-job.js';
+import { retryLaterBackoff } from '../retry-later.js';
+import { createProcessor, type ProcessDeps } from './process-job.js';
 
 export interface ExecutorDeps {
   config: GatewayConfig;
@@ -76,8 +78,7 @@ export class Executor {
       settings: {
         // The processor decides the delay (and Retry-After); anything else thrown is an
         // unexpected failure of ours (a Redis blip mid-attempt), retried on the target's backoff.
-        backoffStrategy: (attemptsMade: number, _type?: string, err?: Error) =>
-          err instanceof RetryLaterError ? err.delayMs : backoffDelayMs(target.backoff, attemptsMade),
+        backoffStrategy: retryLaterBackoff((attemptsMade) => backoffDelayMs(target.backoff, attemptsMade)),
       },
     });
     worker.on('error', (err) => log.error({ err }, 'worker error'));
@@ -95,20 +96,17 @@ export class Executor {
 
   private async reconcileAbandoned(target: Target, id: string, err: Error): Promise<void> {
     const { store, logger } = this.deps;
-    const now = Date.now();
-    const error = { code: 'internal_error', message: `the executor could not finish the job: ${err.message}`, retryable: true };
-    const result = await store.transition(id, {
-      from: ['queued', 'running'],
-      set: { status: 'failed', finishedAtMs: now, runAtMs: null, error, deadLettered: true },
-      // No event: whatever broke the processor may break an append too; SSE falls back to the record.
-      expire: 'persist',
-    });
-    if (!result.applied) return;
-    await store.addDeadLetter(id, now);
-    this.deps.observer?.finished({ id, target: target.name }, 'failed', now, true);
     const record = await store.get(id);
-    if (record) await this.deps.onJobEnded?.(record, 'failed', now).catch(() => undefined);
-    logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');
+    if (!record) return;
+    const error = { code: 'internal_error', message: `the executor could not finish the job: ${err.message}`, retryable: true };
+    const ended = await finishJob(
+      store,
+      record,
+      // No event: whatever broke the processor may break an append too; SSE falls back to the record.
+      { status: 'failed', at: Date.now(), error, deadLetter: true, event: false, retentionMs: target.retentionMs },
+      { ...(this.deps.observer && { observer: this.deps.observer }), ...(this.deps.onJobEnded && { onJobEnded: this.deps.onJobEnded }) },
+    );
+    if (ended.ended) logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');
   }
 
   private async subscribeToCancels(): Promise<void> {

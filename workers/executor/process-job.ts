@@ -1,26 +1,18 @@
 import { DelayedError, type Job } from 'bullmq';
 import type { Target } from '../../src/config/schema.js';
+import { finishJob, type JobEnd } from '../../src/core/finish-job.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
-import type { Attempt, JobError } from '../../src/core/job-schema.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Logger } from '../../src/core/logger.js';
-import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { dueAtMs, JobObserver } from '../../src/observability/job-observer.js';
-import { handlers } from '../handlers/index.js';
-import { ABORT, classifyFailure, type AbortReason } from './attempt-failure.js';
+import { handlers as installedHandlers, type Handler } from '../handlers/index.js';
+import { RetryLaterError } from '../retry-later.js';
+import { decideEnd, decideStart, type AttemptOutcome } from './attempt-decision.js';
+import { ABORT, resultTooLarge, type AbortReason } from './attempt-failure.js';
 import { callUpstream } from './call-upstream.js';
 
-/** Thrown to let BullMQ schedule the next attempt after `delayMs` (see the worker's backoff strategy). */
-export class RetryLaterError extends Error {
-  constructor(
-    readonly delayMs: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RetryLaterError';
-  }
-}
+export { RetryLaterError };
 
 export interface ProcessDeps {
   store: JobStore;
@@ -31,6 +23,8 @@ export interface ProcessDeps {
   observer?: JobObserver;
   random?: () => number;
   now?: () => number;
+  /** The handlers a `handler` target may name; the installed ones by default. */
+  handlers?: ReadonlyMap<string, Handler>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -40,13 +34,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * earlier attempt?), run it under a signal that fires on timeout, cancel and
  * shutdown, and record the outcome. BullMQ only decides *when* the next attempt
  * runs; success and final failure return normally and BullMQ forgets the job,
- * while the job store keeps the outcome.
+ * while the job store keeps the outcome. The decisions are attempt-decision.ts's;
+ * this writes them.
  */
 export function createProcessor(target: Target, deps: ProcessDeps) {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const { store } = deps;
+  const handlers = deps.handlers ?? installedHandlers;
   const observer = deps.observer ?? new JobObserver();
+  const listeners = { observer, ...(deps.onJobEnded && { onJobEnded: deps.onJobEnded }) };
+  /** The one way this processor ends a job (src/core/finish-job.ts). */
+  const finish = (record: JobRecord, end: Omit<JobEnd, 'at' | 'retentionMs'>) => finishJob(store, record, { ...end, at: now(), retentionMs: target.retentionMs }, listeners);
 
   return async function processJob(job: Job<QueuedJobData>, token?: string, bullSignal?: AbortSignal): Promise<void> {
     const id = job.data.id;
@@ -56,45 +55,34 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       log.warn('job record not found; dropping queue entry');
       return;
     }
-    if (record.status !== 'queued' && record.status !== 'running') return; // canceled while waiting, or a duplicate
-    // Our own count: BullMQ's attemptsStarted also counts hand-backs at shutdown.
-    const attempt = record.attempts + 1;
     const startedAt = now();
-
-    if (record.status === 'queued' && record.attempts === 0 && startedAt > record.expiresAtMs) {
-      await finish(record, 'failed', {
-        error: { code: 'expired', message: `waited past its maximum queue age (${iso(record.expiresAtMs)})`, retryable: false },
-        deadLetter: false,
-        attempt: null,
-      });
+    const start = decideStart(record, startedAt);
+    if (start.kind === 'skip') return;
+    if (start.kind === 'expire') {
+      await finish(record, { status: 'failed', error: start.error, deadLetter: false });
       log.info({ event: 'job.expired' }, 'job expired before it ran');
       return;
     }
-
-    // A record still "running" means the worker of the previous attempt died (or lost its lock).
-    const lost: Attempt | undefined =
-      record.status === 'running'
-        ? { attempt: record.attempts, startedAt: null, finishedAt: iso(startedAt), outcome: 'lost', error: workerLost() }
-        : undefined;
-    if (lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
-    if (record.cancelRequested) {
-      await finish(record, 'canceled', { attempt: lost ?? null });
+    if (start.lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
+    if (start.kind === 'cancel') {
+      await finish(record, { status: 'canceled', attempt: start.lost });
       log.info({ event: 'job.canceled' }, 'job canceled before its attempt started');
       return;
     }
-    if (lost && record.attempts >= record.maxAttempts) {
-      await finish(record, 'failed', { error: workerLost(), deadLetter: true, attempt: lost });
+    if (start.kind === 'give_up') {
+      await finish(record, { status: 'failed', error: start.error, deadLetter: true, attempt: start.lost });
       log.error({ event: 'job.dead_lettered', reason: 'worker_lost' }, 'job out of attempts after its workers died');
       return;
     }
 
-    const start = await store.transition(id, {
+    const { attempt, lost } = start;
+    const started = await store.transition(id, {
       from: ['queued', 'running'],
       set: { status: 'running', attempts: attempt, ...(record.startedAtMs === null && { startedAtMs: startedAt }), runAtMs: null },
       event: { type: 'status', status: 'running', attempt, at: startedAt },
       ...(lost && { attempt: lost }),
     });
-    if (!start.applied) return; // canceled between our read and now
+    if (!started.applied) return; // canceled between our read and now
     observer.attemptStarted(target.name, dueAtMs(record), startedAt);
     log.info({ event: 'job.started', attempt, maxAttempts: record.maxAttempts }, 'attempt started');
 
@@ -104,118 +92,70 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     if (bullSignal?.aborted) onBullAbort();
     else bullSignal?.addEventListener('abort', onBullAbort, { once: true });
 
+    let outcome: AttemptOutcome;
     try {
-      const result = await runAttempt(target, record, attempt, controller.signal);
-      const resultJson = JSON.stringify(result ?? null);
+      const resultJson = JSON.stringify((await runAttempt(target, record, attempt, controller.signal)) ?? null);
       // An http target's limit is on the upstream body (call-upstream enforces it while
       // reading); the stored envelope around it (base64, headers) does not count.
-      if (target.kind !== 'http' && Buffer.byteLength(resultJson) > target.maxResultBytes) {
-        throw Object.assign(new Error(`result exceeds ${target.maxResultBytes} bytes`), { permanent: true });
-      }
-      const finishedAt = now();
-      observer.attemptEnded(target.name, 'succeeded', finishedAt - startedAt);
-      await finish(record, 'succeeded', {
-        resultJson,
-        attempt: { attempt, startedAt: iso(startedAt), finishedAt: iso(finishedAt), outcome: 'succeeded' },
-      });
-      log.info({ event: 'job.succeeded', attempt, durationMs: finishedAt - startedAt }, 'job succeeded');
+      if (target.kind !== 'http' && Buffer.byteLength(resultJson) > target.maxResultBytes) throw resultTooLarge(`result exceeds ${target.maxResultBytes} bytes`);
+      outcome = { kind: 'returned', resultJson };
     } catch (err) {
-      const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined;
-      await onFailure(job, token, record, attempt, startedAt, err, reason, log);
+      outcome = { kind: 'threw', err, abort: controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined };
     } finally {
       clearTimeout(timer);
       bullSignal?.removeEventListener('abort', onBullAbort);
     }
-  };
 
-  async function onFailure(
-    job: Job<QueuedJobData>,
-    token: string | undefined,
-    record: JobRecord,
-    attempt: number,
-    startedAt: number,
-    err: unknown,
-    reason: AbortReason | undefined,
-    log: Logger,
-  ): Promise<void> {
     const finishedAt = now();
+    const durationMs = finishedAt - startedAt;
     const base = { attempt, startedAt: iso(startedAt), finishedAt: iso(finishedAt) };
-    if (reason === ABORT.cancel) {
-      observer.attemptEnded(target.name, 'canceled', finishedAt - startedAt);
-      await finish(record, 'canceled', { attempt: { ...base, outcome: 'canceled' } });
-      log.info({ event: 'job.canceled', attempt }, 'running job canceled');
-      return;
+    const decision = decideEnd(target, attempt, record.maxAttempts, outcome, random);
+    switch (decision.kind) {
+      case 'succeed':
+        observer.attemptEnded(target.name, 'succeeded', durationMs);
+        await finish(record, { status: 'succeeded', resultJson: decision.resultJson, attempt: { ...base, outcome: 'succeeded' } });
+        log.info({ event: 'job.succeeded', attempt, durationMs }, 'job succeeded');
+        return;
+      case 'cancel':
+        observer.attemptEnded(target.name, 'canceled', durationMs);
+        await finish(record, { status: 'canceled', attempt: { ...base, outcome: 'canceled' } });
+        log.info({ event: 'job.canceled', attempt }, 'running job canceled');
+        return;
+      case 'leave':
+        log.warn({ event: 'job.lock_lost', attempt }, 'lock lost; leaving the job to the stalled-job check');
+        throw outcome.kind === 'threw' ? outcome.err : new Error('lock lost');
+      case 'hand_back':
+        observer.attemptEnded(target.name, 'handed_back', durationMs);
+        await store.transition(record.id, {
+          from: ['running'],
+          set: { status: 'queued', attempts: attempt - 1 },
+          event: { type: 'status', status: 'queued', attempt: attempt - 1, at: finishedAt },
+          attempt: { ...base, outcome: 'lost', error: { code: 'worker_shutdown', message: 'worker shut down', retryable: true } },
+        });
+        log.info({ event: 'job.handed_back', attempt }, 'worker shutting down; job handed back to the queue');
+        if (token) await job.moveToDelayed(finishedAt, token);
+        throw new DelayedError();
+      case 'retry': {
+        const { error, delayMs } = decision;
+        observer.attemptEnded(target.name, 'failed', durationMs, error.code);
+        await store.transition(record.id, {
+          from: ['running'],
+          set: { status: 'queued', error, runAtMs: finishedAt + delayMs },
+          event: { type: 'status', status: 'queued', attempt, at: finishedAt, error, retryDelayMs: delayMs },
+          attempt: { ...base, outcome: 'failed', error, retryDelayMs: delayMs },
+        });
+        log.warn({ event: 'job.attempt.failed', attempt, error, retryDelayMs: delayMs }, 'attempt failed; will retry');
+        throw new RetryLaterError(delayMs, error.message);
+      }
+      case 'dead_letter': {
+        const { error } = decision;
+        observer.attemptEnded(target.name, 'failed', durationMs, error.code);
+        await finish(record, { status: 'failed', error, deadLetter: true, attempt: { ...base, outcome: 'failed', error } });
+        log.error({ event: 'job.dead_lettered', attempt, error }, 'job failed and was dead-lettered');
+        return;
+      }
     }
-    if (reason === ABORT.lockLost) {
-      // Another worker owns the job now; writing anything would race it.
-      log.warn({ event: 'job.lock_lost', attempt }, 'lock lost; leaving the job to the stalled-job check');
-      throw err;
-    }
-    if (reason === ABORT.shutdown) {
-      observer.attemptEnded(target.name, 'handed_back', finishedAt - startedAt);
-      await store.transition(record.id, {
-        from: ['running'],
-        set: { status: 'queued', attempts: attempt - 1 },
-        event: { type: 'status', status: 'queued', attempt: attempt - 1, at: finishedAt },
-        attempt: { ...base, outcome: 'lost', error: { code: 'worker_shutdown', message: 'worker shut down', retryable: true } },
-      });
-      log.info({ event: 'job.handed_back', attempt }, 'worker shutting down; job handed back to the queue');
-      if (token) await job.moveToDelayed(finishedAt, token);
-      throw new DelayedError();
-    }
-
-    const failure = (err as { permanent?: boolean })?.permanent
-      ? { error: { code: 'result_too_large', message: (err as Error).message, retryable: false } }
-      : classifyFailure(err, reason);
-    observer.attemptEnded(target.name, 'failed', finishedAt - startedAt, failure.error.code);
-    if (failure.error.retryable && attempt < record.maxAttempts) {
-      const delayMs = backoffDelayMs(target.backoff, attempt, random, failure.retryAfterMs);
-      await store.transition(record.id, {
-        from: ['running'],
-        set: { status: 'queued', error: failure.error, runAtMs: finishedAt + delayMs },
-        event: { type: 'status', status: 'queued', attempt, at: finishedAt, error: failure.error, retryDelayMs: delayMs },
-        attempt: { ...base, outcome: 'failed', error: failure.error, retryDelayMs: delayMs },
-      });
-      log.warn({ event: 'job.attempt.failed', attempt, error: failure.error, retryDelayMs: delayMs }, 'attempt failed; will retry');
-      throw new RetryLaterError(delayMs, failure.error.message);
-    }
-    await finish(record, 'failed', {
-      error: failure.error,
-      deadLetter: true,
-      attempt: { ...base, outcome: 'failed', error: failure.error },
-    });
-    log.error({ event: 'job.dead_lettered', attempt, error: failure.error }, 'job failed and was dead-lettered');
-  }
-
-  async function finish(
-    record: JobRecord,
-    status: 'succeeded' | 'failed' | 'canceled',
-    opts: { resultJson?: string; error?: JobError; deadLetter?: boolean; attempt: Attempt | null },
-  ): Promise<void> {
-    const at = now();
-    const deadLetter = opts.deadLetter === true;
-    const applied = await store.transition(record.id, {
-      from: ['queued', 'running'],
-      set: {
-        status,
-        finishedAtMs: at,
-        runAtMs: null,
-        deadLettered: deadLetter,
-        ...(opts.resultJson !== undefined && { resultJson: opts.resultJson }),
-        ...(opts.error !== undefined && { error: opts.error }),
-        ...(status === 'succeeded' && { error: null }),
-      },
-      event: { type: 'status', status, at, ...(opts.error && { error: opts.error }) },
-      ...(opts.attempt && { attempt: opts.attempt }),
-      expire: deadLetter ? 'persist' : target.retentionMs,
-      tenant: record.tenant,
-    });
-    if (!applied.applied) return;
-    if (deadLetter) await store.addDeadLetter(record.id, at);
-    observer.finished(record, opts.error?.code === 'expired' ? 'expired' : status, at, deadLetter);
-    // The job's outcome is stored; a webhook that cannot be queued is logged, not retried as the job.
-    await deps.onJobEnded?.(record, status, at).catch(() => undefined);
-  }
+  };
 
   async function runAttempt(t: Target, record: JobRecord, attempt: number, signal: AbortSignal): Promise<unknown> {
     if (t.kind === 'http') return callUpstream(t, record, signal);
@@ -238,10 +178,6 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     // A handler that ignores its signal still loses the race against it.
     return Promise.race([run, abortPromise(signal)]);
   }
-}
-
-function workerLost(): JobError {
-  return { code: 'worker_lost', message: 'the worker running this attempt stopped before it finished', retryable: true };
 }
 
 function abortPromise(signal: AbortSignal): Promise<never> {

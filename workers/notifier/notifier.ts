@@ -6,20 +6,16 @@ import type { Keys } from '../../src/core/keys.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { Delivery } from '../../src/core/job-schema.js';
 import type { WebhookMessage } from '../../src/core/webhook-queue.js';
-import { toDocument } from '../../src/http/job-view.js';
+import { toDocument } from '../../src/core/job-view.js';
 import { createAddressPolicy, type AddressPolicy } from '../../src/webhooks/address-policy.js';
-import { nextDeliveryDelayMs } from '../../src/webhooks/delivery-schedule.js';
 import { signatureHeader } from '../../src/webhooks/signature.js';
 import { traceparentFor } from '../../src/core/trace-context.js';
 import { createMetrics, type DeliveryOutcome, type Metrics } from '../../src/observability/metrics.js';
-import { postWebhook } from './post-webhook.js';
+import { RetryLaterError, retryLaterBackoff } from '../retry-later.js';
+import { decideDelivery, postWebhook } from './post-webhook.js';
 
-class RetryDeliveryError extends Error {
-  constructor(readonly delayMs: number) {
-    super(`delivery will be retried in ${delayMs} ms`);
-    this.name = 'RetryDeliveryError';
-  }
-}
+/** Before the next try of a delivery that failed unexpectedly (a Redis blip of ours, not the receiver). */
+const UNEXPECTED_FAILURE_RETRY_MS = 5_000;
 
 export interface NotifierDeps {
   config: GatewayConfig;
@@ -28,6 +24,8 @@ export interface NotifierDeps {
   connection: Redis;
   logger: Logger;
   metrics?: Metrics;
+  /** The jitter draw of the delivery schedule. */
+  random?: () => number;
 }
 
 /** Deliveries a message may lose with their notifier process before it is dead-lettered. */
@@ -37,19 +35,30 @@ export const MAX_LOST_DELIVERIES = 3;
  * Delivers signed webhooks from its own queue, on its own schedule: a slow or dead
  * receiver holds up only its own deliveries. Each attempt is logged on the job
  * (`GET /v1/jobs/{id}/deliveries`); 2xx delivers, 410 stops, anything else is
- * retried until the schedule runs out, and then the webhook is dead-lettered.
+ * retried until the schedule runs out, and then the webhook is dead-lettered. The same
+ * shape as the Executor: nothing is consumed before start() creates the Worker, a retry
+ * is a RetryLaterError whose delay the worker's backoff strategy returns, and each
+ * attempt's outcome is a typed decision (decideDelivery).
  */
 export class Notifier {
-  private readonly worker: Worker<WebhookMessage>;
+  private worker: Worker<WebhookMessage> | null = null;
   private readonly policy: AddressPolicy;
   private closing: Promise<void> | null = null;
   private readonly metrics: Metrics;
+  private readonly random: () => number;
 
   constructor(private readonly deps: NotifierDeps) {
     this.metrics = deps.metrics ?? createMetrics({ process: 'notifier' });
-    const { config, keys, connection, logger } = deps;
-    this.policy = createAddressPolicy(config.webhooks.allowlist);
-    this.worker = new Worker<WebhookMessage>(keys.webhookQueueName(), (job) => this.deliver(job), {
+    this.policy = createAddressPolicy(deps.config.webhooks.allowlist);
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** Creates the Worker (it consumes from here on) and waits until it is connected. */
+  async start(): Promise<void> {
+    if (this.closing) throw new Error('notifier is closed');
+    if (this.worker) throw new Error('notifier already started');
+    const { config, keys, connection, logger } = this.deps;
+    const worker = new Worker<WebhookMessage>(keys.webhookQueueName(), (job) => this.deliver(job), {
       connection,
       prefix: keys.bullPrefix(),
       concurrency: config.webhooks.concurrency,
@@ -59,15 +68,15 @@ export class Notifier {
       lockDuration: config.webhooks.lockDurationMs,
       stalledInterval: config.webhooks.stalledIntervalMs,
       settings: {
-        backoffStrategy: (_made: number, _type?: string, err?: Error) => (err instanceof RetryDeliveryError ? err.delayMs : 5_000),
+        // deliver() decides the delay (the schedule, Retry-After); anything else thrown is an
+        // unexpected failure of ours, tried again after a fixed delay.
+        backoffStrategy: retryLaterBackoff(() => UNEXPECTED_FAILURE_RETRY_MS),
       },
     });
-    this.worker.on('error', (err) => logger.error({ err }, 'notifier worker error'));
-  }
-
-  async start(): Promise<void> {
-    await this.worker.waitUntilReady();
-    this.deps.logger.info({ event: 'notifier.started' }, 'notifier started');
+    worker.on('error', (err) => logger.error({ err }, 'notifier worker error'));
+    this.worker = worker;
+    await worker.waitUntilReady();
+    logger.info({ event: 'notifier.started' }, 'notifier started');
   }
 
   private async deliver(job: Job<WebhookMessage>): Promise<void> {
@@ -104,9 +113,8 @@ export class Notifier {
       config.webhooks,
       this.policy,
     );
-    const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
-    const gone = outcome.statusCode === 410;
-    const delay = ok || gone ? null : nextDeliveryDelayMs(schedule, attempt, config.webhooks.jitter, Math.random, outcome.retryAfterMs);
+    const decision = decideDelivery(outcome, schedule, attempt, config.webhooks.jitter, this.random);
+    const delivered = decision.outcome === 'delivered';
     const delivery: Delivery = {
       webhookId: messageId,
       event,
@@ -115,30 +123,31 @@ export class Notifier {
       durationMs: outcome.durationMs,
       statusCode: outcome.statusCode,
       error: outcome.error,
-      outcome: ok ? 'delivered' : delay === null ? 'failed' : 'retrying',
+      outcome: decision.outcome === 'gone' ? 'failed' : decision.outcome,
     };
     // A delivered webhook's log entry and callback state go out together: one round trip.
-    await Promise.all([store.addDelivery(jobId, delivery, retention), ok && store.transition(jobId, { from: '*', set: { callbackState: 'delivered' } })]);
-    const counted: DeliveryOutcome = ok ? 'delivered' : gone ? 'gone' : delay === null ? 'failed' : 'retrying';
+    await Promise.all([store.addDelivery(jobId, delivery, retention), delivered && store.transition(jobId, { from: '*', set: { callbackState: 'delivered' } })]);
+    const counted: DeliveryOutcome = decision.outcome;
     this.metrics.webhookDeliveries.inc({ outcome: counted });
     this.metrics.webhookAttemptDuration.observe({ outcome: counted }, outcome.durationMs / 1_000);
-    if (ok && record.finishedAtMs !== null) this.metrics.webhookLatency.observe(Math.max(0, Date.now() - record.finishedAtMs) / 1_000);
+    if (delivered && record.finishedAtMs !== null) this.metrics.webhookLatency.observe(Math.max(0, Date.now() - record.finishedAtMs) / 1_000);
     const fields = { statusCode: outcome.statusCode, error: outcome.error, attempt, durationMs: outcome.durationMs };
-    if (ok) {
-      log.info({ event: 'webhook.delivered', ...fields }, 'webhook delivered');
-      return;
+    switch (decision.outcome) {
+      case 'delivered':
+        log.info({ event: 'webhook.delivered', ...fields }, 'webhook delivered');
+        return;
+      case 'retrying':
+        log.warn({ event: 'webhook.attempt_failed', ...fields, retryDelayMs: decision.delayMs }, 'webhook attempt failed; will retry');
+        throw new RetryLaterError(decision.delayMs, `delivery will be retried in ${decision.delayMs} ms`);
+      case 'gone':
+        await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
+        log.warn({ event: 'webhook.gone', ...fields }, 'receiver answered 410 Gone; delivery stopped');
+        return;
+      case 'failed':
+        await this.deadLetter(jobId);
+        log.error({ event: 'webhook.dead_lettered', ...fields }, 'webhook out of attempts; dead-lettered');
+        return;
     }
-    if (delay !== null) {
-      log.warn({ event: 'webhook.attempt_failed', ...fields, retryDelayMs: delay }, 'webhook attempt failed; will retry');
-      throw new RetryDeliveryError(delay);
-    }
-    if (gone) {
-      await store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
-      log.warn({ event: 'webhook.gone', ...fields }, 'receiver answered 410 Gone; delivery stopped');
-      return;
-    }
-    await this.deadLetter(jobId);
-    log.error({ event: 'webhook.dead_lettered', ...fields }, 'webhook out of attempts; dead-lettered');
   }
 
   private async deadLetterLost(jobId: string, event: Delivery['event'], messageId: string, attempt: number, lost: number, retention: number | 'persist'): Promise<void> {
@@ -166,7 +175,7 @@ export class Notifier {
 
   /** Idempotent: running deliveries finish (each is bounded by the webhook timeout). */
   close(): Promise<void> {
-    this.closing ??= this.worker.close().then(() => this.deps.logger.info({ event: 'notifier.stopped' }, 'notifier stopped'));
+    this.closing ??= (this.worker?.close() ?? Promise.resolve()).then(() => this.deps.logger.info({ event: 'notifier.stopped' }, 'notifier stopped'));
     return this.closing;
   }
 }

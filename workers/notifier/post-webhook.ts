@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import type { WebhookSettings } from '../../src/config/schema.js';
 import { classifyAddress, type AddressPolicy } from '../../src/webhooks/address-policy.js';
 import { parseRetryAfterMs } from '../../src/core/retry-policy.js';
+import { nextDeliveryDelayMs } from '../../src/webhooks/delivery-schedule.js';
 import { guardedLookup, RefusedAddressError } from './guarded-lookup.js';
 
 export interface PostOutcome {
@@ -10,6 +11,35 @@ export interface PostOutcome {
   error: string | null;
   durationMs: number;
   retryAfterMs?: number;
+}
+
+/** What one delivery attempt comes to; `outcome` is also what the metrics count it as. */
+export type DeliveryDecision =
+  | { outcome: 'delivered' }
+  /** 410: the receiver asks for no more; the callback ends `failed`, not a dead letter. */
+  | { outcome: 'gone' }
+  | { outcome: 'retrying'; delayMs: number }
+  /** The schedule is exhausted: a webhook dead letter. */
+  | { outcome: 'failed' };
+
+/**
+ * The notifier's decision after attempt `attempt` (1-based) of a delivery, a pure function
+ * of the answer, the schedule and the jitter draw: 2xx delivers, 410 stops, anything else
+ * (no answer, another status) is retried after the schedule's next delay (or a longer
+ * Retry-After), until the schedule runs out.
+ */
+export function decideDelivery(
+  post: Pick<PostOutcome, 'statusCode' | 'retryAfterMs'>,
+  schedule: readonly number[],
+  attempt: number,
+  jitter: number,
+  random: () => number = Math.random,
+): DeliveryDecision {
+  const status = post.statusCode;
+  if (status !== null && status >= 200 && status < 300) return { outcome: 'delivered' };
+  if (status === 410) return { outcome: 'gone' };
+  const delayMs = nextDeliveryDelayMs(schedule, attempt, jitter, random, post.retryAfterMs);
+  return delayMs === null ? { outcome: 'failed' } : { outcome: 'retrying', delayMs };
 }
 
 /**

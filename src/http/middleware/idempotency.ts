@@ -5,6 +5,12 @@ import { limitsFor } from '../../auth/tenant-limits.js';
 import type { TenantsSettings } from '../../config/schema.js';
 import { ApiError } from '../../core/errors.js';
 import type { IdempotencyStore, StoredResponse } from '../../core/idempotency-store.js';
+import type { Logger } from '../../core/logger.js';
+import { RetryUntilDone } from '../../jobs/retry-until-done.js';
+
+/** How often a refused save of a first answer is tried again, and how many are kept. */
+const SAVE_RETRY_MS = 1_000;
+const MAX_PENDING_SAVES = 10_000;
 
 /** Headers of the first answer that a replay repeats. */
 const REPLAYED_HEADERS = ['content-type', 'location', 'operation-location', 'retry-after', 'preference-applied', 'vary'];
@@ -16,8 +22,31 @@ const REPLAYED_HEADERS = ['content-type', 'location', 'operation-location', 'ret
  * it is 422; while the first is still being admitted, 409. Keys are scoped per tenant
  * and kept for the tenant's window. Only 2xx answers are remembered: a refused request
  * leaves the key free for a corrected retry.
+ *
+ * The first answer is saved after it is sent. A save that Redis refuses is logged and
+ * tried again every second until it goes through, and each failed try renews the
+ * pending claim's lease: meanwhile a retry gets 409 `idempotency_key_in_use`, never a
+ * second job. (In memory, as the submit's undos: a gateway that dies with saves pending
+ * leaves their claims to lapse with their lease.)
  */
 export function idempotency(store: IdempotencyStore, tenants: TenantsSettings): RequestHandler {
+  /** The logger of each request whose save is being retried, by retry key. */
+  const waiting = new Map<string, Logger>();
+  const retries = new RetryUntilDone(SAVE_RETRY_MS, MAX_PENDING_SAVES, (event, key, err) => {
+    const log = waiting.get(key);
+    if (event !== 'failed') waiting.delete(key);
+    if (event === 'done') log?.info({ event: 'idempotency.saved' }, 'first answer of an Idempotency-Key saved on retry');
+    else if (event === 'dropped') log?.error({ event: 'idempotency.save_dropped' }, 'too many answers waiting to be saved; this key lapses with its lease');
+    else log?.warn({ event: 'idempotency.save_failed', err }, 'could not save the first answer of an Idempotency-Key yet; retrying');
+  });
+  /** Runs `save` now; when Redis refuses it, logs that and hands it to the retries. */
+  const seeThrough = (log: Logger, retryKey: string, save: () => Promise<void>) => {
+    save().catch((err: unknown) => {
+      log.warn({ event: 'idempotency.save_failed', err }, 'could not save the first answer of an Idempotency-Key yet; retrying');
+      waiting.set(retryKey, log);
+      retries.add(retryKey, save);
+    });
+  };
   return async (req, res, next) => {
     const header = req.get('idempotency-key');
     if (header === undefined) return next();
@@ -26,12 +55,28 @@ export function idempotency(store: IdempotencyStore, tenants: TenantsSettings): 
     const keyHash = createHash('sha256').update(key).digest('hex');
     const fingerprint = fingerprintOf(req);
     if (await store.claim(tenant, keyHash, fingerprint)) {
-      remember(res, () => {
-        const window = limitsFor(tenants, tenant).idempotencyWindowSeconds;
-        return {
-          done: (response) => store.complete(tenant, keyHash, fingerprint, response, window),
-          release: () => store.release(tenant, keyHash),
-        };
+      const log = req.ctx.log.child({ tenant, idempotencyKeyHash: keyHash.slice(0, 16) });
+      const retryKey = `${tenant}\n${keyHash}`;
+      remember(res, {
+        done: (response) => {
+          const window = limitsFor(tenants, tenant).idempotencyWindowSeconds;
+          seeThrough(log, retryKey, async () => {
+            try {
+              await store.complete(tenant, keyHash, fingerprint, response, window);
+            } catch (err) {
+              // The claim must outlive the outage: once it lapsed, a retry would make a second job.
+              await store.extend(tenant, keyHash).catch(() => undefined);
+              throw err;
+            }
+          });
+        },
+        // Not retried: a late release could delete a later request's claim. The claim lapses
+        // with its lease instead; until then a retry gets 409, never a second job.
+        release: () => {
+          store.release(tenant, keyHash).catch((err: unknown) => {
+            log.warn({ event: 'idempotency.release_failed', err }, 'could not release the Idempotency-Key claim; it lapses with its lease');
+          });
+        },
       });
       return next();
     }
@@ -71,13 +116,12 @@ function fingerprintOf(req: Request): string {
 }
 
 /** Wraps `res.send` so that the first answer is remembered (2xx) or the claim released. */
-function remember(res: Response, open: () => { done: (r: StoredResponse) => Promise<void>; release: () => Promise<void> }): void {
+function remember(res: Response, actions: { done: (r: StoredResponse) => void; release: () => void }): void {
   const send = res.send.bind(res);
   let settled = false;
   res.send = (body?: unknown) => {
     if (!settled) {
       settled = true;
-      const actions = open();
       if (res.statusCode >= 200 && res.statusCode < 300) {
         const headers: Record<string, string> = {};
         for (const name of REPLAYED_HEADERS) {
@@ -85,9 +129,9 @@ function remember(res: Response, open: () => { done: (r: StoredResponse) => Prom
           if (v !== undefined) headers[name] = String(v);
         }
         headers['content-type'] ??= 'application/json; charset=utf-8';
-        void actions.done({ status: res.statusCode, headers, body: typeof body === 'string' ? body : JSON.stringify(body) }).catch(() => undefined);
+        actions.done({ status: res.statusCode, headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
       } else {
-        void actions.release().catch(() => undefined);
+        actions.release();
       }
     }
     return send(body);

@@ -6,7 +6,7 @@ import { isJobId } from '../../core/ids.js';
 import type { AdminService } from '../../jobs/admin-service.js';
 import { zodToFieldErrors } from '../../jobs/field-errors.js';
 import { baseUrl } from '../base-url.js';
-import { toDocument } from '../job-view.js';
+import { toDocument } from '../../core/job-view.js';
 import { jsonBody } from '../middleware/json-body.js';
 
 const BulkSchema = z

@@ -3,19 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
 import type { FleetStatus } from '../../observability/fleet-status.js';
+import { READY_TIMEOUT_MS, redisAnswers, within } from '../../observability/readiness.js';
 
 const OPENAPI_PATH = fileURLToPath(new URL('../../../openapi.yaml', import.meta.url));
-const READY_TIMEOUT_MS = 1_000;
-
-/** Resolves with the promise's value, or `fallback` after `ms`. */
-export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p.catch(() => fallback), new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Liveness, readiness and the contract itself.
@@ -35,7 +25,7 @@ export function healthRouter(redis: Redis, fleet: FleetStatus | null = null, opt
   });
 
   router.get('/readyz', async (req, res) => {
-    const redisOk = await within(redis.ping().then(() => true), READY_TIMEOUT_MS, false);
+    const redisOk = await redisAnswers(redis);
     if (!redisOk) {
       res.status(503).json({ status: 'unavailable', checks: { redis: 'unreachable' } });
       return;

@@ -8,7 +8,7 @@ import type { ListFilter } from '../../core/job-store.js';
 import type { JobService } from '../../jobs/job-service.js';
 import { zodToFieldErrors } from '../../jobs/field-errors.js';
 import { baseUrl } from '../base-url.js';
-import { toDocument } from '../job-view.js';
+import { toDocument } from '../../core/job-view.js';
 import type { HeldRequests } from '../held-requests.js';
 import { jsonBody } from '../middleware/json-body.js';
 import { requireWholeRequest } from '../middleware/whole-request.js';
@@ -38,7 +38,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
       throw new ApiError('validation_failed', 'the job request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });
     }
     const body = parsed.data;
-    const record = await service.submit({
+    const admitted = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
       target: body.target,
@@ -50,7 +50,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
       ...(body.metadata !== undefined && { metadata: body.metadata }),
       ...(body.callback !== undefined && { callback: body.callback }),
     });
-    await respondToSubmit(req, res, service, settings, record, held);
+    await respondToSubmit(req, res, service, settings, admitted, held);
   });
 
   router.get('/v1/jobs', async (req, res) => {

@@ -36,14 +36,14 @@ export function transparentRouter(config: GatewayConfig, service: JobService, id
     const target = config.targets.get(String(req.params.target))!;
     if (target.kind !== 'http') throw new ApiError('wrong_target_kind');
     const request = capture(req, target);
-    const record = await service.submit({
+    const admitted = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
       target: target.name,
       payload: { kind: 'request', request },
       ...callbackFromHeader(req.get('callback-url')),
     });
-    await respondToSubmit(req, res, service, config.server, record, held);
+    await respondToSubmit(req, res, service, config.server, admitted, held);
   });
 
   return router;

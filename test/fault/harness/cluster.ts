@@ -5,7 +5,6 @@ import { JobQueues } from '../../../src/core/job-queues.js';
 import { JobStore } from '../../../src/core/job-store.js';
 import { createKeys, type Keys } from '../../../src/core/keys.js';
 import { WebhookQueue } from '../../../src/core/webhook-queue.js';
-import { indexHorizonMs } from '../../../src/runtime/index-horizon.js';
 import { handlerNames } from '../../../workers/handlers/index.js';
 import { freePort } from '../../support/free-port.js';
 import { killAll, removeTempDirs, spawnEntry, writeConfigFile, type ChildEntry } from '../../support/processes.js';
@@ -73,7 +72,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const keys = createKeys(config.server.keyPrefix);
   const observer = new Redis(redis.url, { maxRetriesPerRequest: null, retryStrategy: () => 200 });
   observer.on('error', () => undefined);
-  const store = new JobStore(observer, keys, indexHorizonMs(config));
+  const store = new JobStore(observer, keys);
   const queues = new JobQueues(observer, keys, config.targets);
   const webhookQueue = new WebhookQueue(observer, keys);
 

@@ -1682,7 +1682,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of dead letters (`total` counts all targets). */
+            /** @description A page of dead letters; `total` counts those of `target` when it is given, else all. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];

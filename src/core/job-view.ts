@@ -1,12 +1,16 @@
-import type { JobDocument } from '../core/job-schema.js';
-import type { JobRecord } from '../core/job-record.js';
+import type { JobDocument } from './job-schema.js';
+import type { JobRecord } from './job-record.js';
 
 /** Results larger than this are left out of the document; `links.result` serves them. */
 export const INLINE_RESULT_BYTES = 16_384;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** The public job document for a stored record; `baseUrl` makes the links absolute. */
+/**
+ * The public job document for a stored record; `baseUrl` makes the links absolute. The
+ * domain's view of a job, not an HTTP concern: the API answers with it and the notifier
+ * sends it as a webhook's body.
+ */
 export function toDocument(r: JobRecord, baseUrl: string): JobDocument {
   const self = `${baseUrl}/v1/jobs/${r.id}`;
   const doc: JobDocument = {

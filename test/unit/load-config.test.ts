@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { buildConfig, ConfigError } from '../../src/config/load-config.js';
-import { loadEnv } from '../../src/config/env.js';
 import { handlerNames } from '../../workers/handlers/index.js';
 
 const problemsOf = (doc: unknown): string[] => {
@@ -79,17 +78,5 @@ describe('buildConfig', () => {
 
   it('requires at least one target', () => {
     expect(problemsOf({ targets: {} })).toEqual([expect.stringMatching(/^targets: at least one target/)]);
-  });
-});
-
-describe('loadEnv', () => {
-  it('applies defaults', () => {
-    expect(loadEnv({})).toMatchObject({ PORT: 8080, REDIS_URL: 'redis://127.0.0.1:6379', LOG_LEVEL: 'info', AUTO_REDIS: true });
-  });
-  it('parses booleans explicitly: "false" is false', () => {
-    expect(loadEnv({ AUTO_REDIS: 'false' }).AUTO_REDIS).toBe(false);
-  });
-  it('reports every bad variable', () => {
-    expect(() => loadEnv({ PORT: 'eighty', REDIS_URL: 'http://x', LOG_LEVEL: 'loud' })).toThrow(/PORT[\s\S]*REDIS_URL[\s\S]*LOG_LEVEL/);
   });
 });

@@ -1,0 +1,96 @@
+import type { Attempt, JobError, JobStatus } from './job-schema.js';
+import type { JobRecord } from './job-record.js';
+import type { JobStore, Transition, TransitionResult } from './job-store.js';
+
+export type EndStatus = 'succeeded' | 'failed' | 'canceled';
+
+/** How a job ends. */
+export interface JobEnd {
+  status: EndStatus;
+  /** The finish time (`finishedAt`, the event's time, the dead letter's score). */
+  at: number;
+  /** The statuses it may end from: queued and running unless said otherwise. */
+  from?: readonly JobStatus[];
+  resultJson?: string;
+  error?: JobError | null;
+  /** Kept (no expiry) and indexed among the dead letters. */
+  deadLetter?: boolean;
+  /** The attempt that ended with the job, for its history. */
+  attempt?: Attempt | null;
+  /**
+   * Whether to append the status event (default). Off where the append itself may be what
+   * broke (a job BullMQ gave up on), or where the end restores an earlier one.
+   */
+  event?: boolean;
+  /** How long a finished job's keys stay; a dead letter's stay until replayed or purged. */
+  retentionMs: number;
+}
+
+/** Who hears of a job's end once it is stored. Neither may fail the end. */
+export interface EndListeners {
+  /** Metrics and the dashboard's activity series (`expired` for a job that waited too long). */
+  observer?: { finished(record: Pick<JobRecord, 'id' | 'target'>, outcome: EndStatus | 'expired', atMs: number, deadLettered: boolean): void };
+  /** Hands the webhook to the notifier; an error is its own to log, the job stays ended. */
+  onJobEnded?: (record: JobRecord, status: EndStatus, finishedAtMs: number) => Promise<void>;
+}
+
+/** `ended`: this call ended the job. Else `previous` says where it was instead. */
+export type EndResult = { ended: boolean; previous: JobStatus | null };
+
+/** The guarded transition that ends a job: the one place its fields are spelled. */
+export function endTransition(record: Pick<JobRecord, 'tenant'>, end: JobEnd): Transition {
+  const deadLetter = end.deadLetter === true;
+  return {
+    from: end.from ?? ['queued', 'running'],
+    set: {
+      status: end.status,
+      finishedAtMs: end.at,
+      runAtMs: null,
+      deadLettered: deadLetter,
+      ...(end.resultJson !== undefined && { resultJson: end.resultJson }),
+      ...(end.error !== undefined && { error: end.error }),
+      ...(end.status === 'succeeded' && { error: null }),
+    },
+    ...(end.event !== false && { event: { type: 'status', status: end.status, at: end.at, ...(end.error && { error: end.error }) } }),
+    ...(end.attempt && { attempt: end.attempt }),
+    expire: deadLetter ? 'persist' : end.retentionMs,
+    tenant: record.tenant,
+  };
+}
+
+/**
+ * "A job ended", written once for the executor (an attempt's outcome, expiry, a lost
+ * worker), its recovery of jobs BullMQ gave up on, the gateway's cancel of a queued job
+ * and an admin replay that puts a dead letter back: the guarded transition, then the
+ * dead-letter index, then the listeners. Returns a function that runs the steps not yet
+ * done, so a caller that must see it through (RetryUntilDone) calls it again after a
+ * failure without repeating a step; `ended` is false when the transition was refused
+ * (the job had moved on: someone else ended it, or it was not in a `from` status).
+ */
+export function jobEnding(store: JobStore, record: JobRecord, end: JobEnd, listeners: EndListeners = {}): () => Promise<EndResult> {
+  let stage: 'transition' | 'index' | 'listeners' | 'done' | 'refused' = 'transition';
+  let result: TransitionResult | null = null;
+  return async () => {
+    if (stage === 'transition') {
+      result = await store.transition(record.id, endTransition(record, end));
+      if (!result.applied) stage = 'refused';
+      else stage = 'index';
+    }
+    if (stage === 'refused') return { ended: false, previous: result!.previous };
+    if (stage === 'index') {
+      if (end.deadLetter) await store.addDeadLetter(record, end.at);
+      stage = 'listeners';
+    }
+    if (stage === 'listeners') {
+      stage = 'done';
+      listeners.observer?.finished(record, end.error?.code === 'expired' ? 'expired' : end.status, end.at, end.deadLetter === true);
+      await listeners.onJobEnded?.(record, end.status, end.at).catch(() => undefined);
+    }
+    return { ended: true, previous: result!.previous };
+  };
+}
+
+/** Ends a job once (see jobEnding). */
+export function finishJob(store: JobStore, record: JobRecord, end: JobEnd, listeners: EndListeners = {}): Promise<EndResult> {
+  return jobEnding(store, record, end, listeners)();
+}
