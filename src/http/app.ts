@@ -55,7 +55,23 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', deps.config.server.trustProxy);
   app.set('query parser', 'simple');
 
-  app.use(helmet());
+  // No ETags: computing one hashes every body, and job documents change as jobs move; a
+  // poller is better served by long-poll (?wait=) than by conditional requests.
+  app.set('etag', false);
+  // A JSON API's share of helmet: what a browser applies to an API answer (no sniffing, no
+  // framing, no referrer, HTTPS only, same-origin resources, a CSP that loads nothing).
+  // The headers that only shape HTML pages are left out; the dashboard sets its own CSP.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+      crossOriginOpenerPolicy: false,
+      originAgentCluster: false,
+      xDnsPrefetchControl: false,
+      xDownloadOptions: false,
+      xPermittedCrossDomainPolicies: false,
+      xXssProtection: false,
+    }),
+  );
   if (deps.config.server.corsOrigins.length) app.use(corsFor(deps.config.server.corsOrigins));
   app.use(requestContext(deps.logger));
   app.use(httpMetrics(deps.metrics));

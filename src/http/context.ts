@@ -11,7 +11,10 @@ export interface RequestContext {
   role: Role;
   /** The API key's label; `open` when the gateway runs without keys. */
   keyId: string;
-  log: Logger;
+  /** The request's logger, bound to its correlation id and what `bind` added. */
+  readonly log: Logger;
+  /** Adds fields to every line the request's logger writes from now on (tenant, key id). */
+  bind(fields: Record<string, string>): void;
 }
 
 declare module 'express-serve-static-core' {

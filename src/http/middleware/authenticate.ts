@@ -22,7 +22,7 @@ export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessio
   if (keys.length === 0) {
     return (req, _res, next) => {
       req.ctx.tenant = OPEN_TENANT;
-      req.ctx.log = req.ctx.log.child({ tenant: OPEN_TENANT });
+      req.ctx.bind({ tenant: OPEN_TENANT });
       next();
     };
   }
@@ -32,7 +32,7 @@ export function authenticate(keys: readonly ApiKeyEntry[], sessions: AdminSessio
     req.ctx.tenant = entry.tenant;
     req.ctx.role = entry.role;
     req.ctx.keyId = entry.id;
-    req.ctx.log = req.ctx.log.child({ tenant: entry.tenant, keyId: entry.id });
+    req.ctx.bind({ tenant: entry.tenant, keyId: entry.id });
   };
   return (req, res, next) => {
     const header = req.get('authorization');
