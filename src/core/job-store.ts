@@ -1,6 +1,7 @@
 import type { Redis, Result } from 'ioredis';
 import type { Keys } from './keys.js';
 import { issueTogether } from './redis.js';
+import { luaScript } from './scripts.js';
 import type { Delivery, JobStatus } from './job-schema.js';
 import {
   decodeRecord,
@@ -15,44 +16,8 @@ import {
 /** Events kept per job (status changes and progress); older ones are trimmed. */
 const MAX_EVENTS_PER_JOB = 200;
 
-/**
- * A job's events are a Redis list of "<seq> <json>" entries, not a stream: every stream
- * preallocates a 4 KB listpack node (stream-node-max-bytes), which made the event log
- * most of a finished job's memory; a list of a few entries takes a few hundred bytes.
- *
- * Applies a guarded state change to one job atomically: the record's fields, one
- * event appended to its list, one attempt appended to its history, the keys'
- * expiry, and a notification on the job channel. Refused (0) when the job's
- * current status is not one of the allowed ones, so two processes racing (a
- * cancel and a finishing worker, say) cannot both win.
- *
- * KEYS: record, events, attempts
- * ARGV: allowed (",a,b," or "*"), channel, id, eventJson|"", ttlMs (>0 expire,
- *       0 leave, <0 persist), attemptJson|"", maxEvents, field, value, ...
- */
-const TRANSITION_LUA = `
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return {0, ''} end
-if ARGV[1] ~= '*' and not string.find(ARGV[1], ',' .. status .. ',', 1, true) then return {0, status} end
--- Appends first: Redis does not roll a script back, so the status changes only after they succeeded.
-if ARGV[4] ~= '' then
-  -- Each entry is "<seq> <json>": seq counts on from the newest entry, so ids stay stable when old ones are trimmed.
-  local newest = redis.call('LINDEX', KEYS[2], -1)
-  local seq = newest and (tonumber(string.match(newest, '^%d+')) or 0) + 1 or 1
-  redis.call('RPUSH', KEYS[2], seq .. ' ' .. ARGV[4])
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[7]), -1)
-end
-if ARGV[6] ~= '' then redis.call('RPUSH', KEYS[3], ARGV[6]) end
-if #ARGV >= 8 then redis.call('HSET', KEYS[1], unpack(ARGV, 8)) end
-local ttl = tonumber(ARGV[5])
-if ttl > 0 then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
-elseif ttl < 0 then
-  for i = 1, 3 do redis.call('PERSIST', KEYS[i]) end
-end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
-return {1, status, redis.call('HGET', KEYS[1], 'tenant') or ''}
-`;
+/** A guarded state change of one job: src/core/scripts/transition.lua (KEYS, ARGV and reply in its header). */
+const TRANSITION_LUA = luaScript('transition');
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
 
