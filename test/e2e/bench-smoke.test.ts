@@ -76,9 +76,9 @@ describe('bench smoke mode', () => {
     // Every target of the issue is judged, on a finite figure; the featured ratios are informational lines.
     const judged = result.checks.filter((c) => !c.informational);
     const informational = result.checks.filter((c) => c.informational);
-    expect(judged.map((c) => c.name)).toHaveLength(9);
+    expect(judged.map((c) => c.name)).toHaveLength(10);
     for (const c of judged) expect(typeof c.met, c.name).toBe('boolean');
-    expect(informational.map((c) => c.name)).toHaveLength(3);
+    expect(informational.map((c) => c.name)).toHaveLength(2);
     for (const c of informational) expect(c.met, c.name).toBeNull();
     for (const c of result.checks) expect(Number.isFinite(c.measured), c.name).toBe(true);
     expect(run.stdout).toContain('| target');
