@@ -18,6 +18,8 @@ const MAX_EVENTS_PER_JOB = 200;
 
 /** A guarded state change of one job: src/core/scripts/transition.lua (KEYS, ARGV and reply in its header). */
 const TRANSITION_LUA = luaScript('transition');
+/** The common start of an attempt: src/core/scripts/start-attempt.lua. */
+const START_ATTEMPT_LUA = luaScript('start-attempt');
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
 
@@ -34,6 +36,7 @@ declare module 'ioredis' {
       attempts: string,
       ...args: string[]
     ): Result<TransitionReply, Context>;
+    agStartAttempt(record: string, events: string, ...args: string[]): Result<string[], Context>;
   }
 }
 
@@ -86,6 +89,7 @@ export class JobStore {
   ) {
     // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
     redis.defineCommand('agTransition', { numberOfKeys: 3, lua: TRANSITION_LUA });
+    redis.defineCommand('agStartAttempt', { numberOfKeys: 2, lua: START_ATTEMPT_LUA });
   }
 
   /**
@@ -115,6 +119,21 @@ export class JobStore {
       .zrem(keys.webhookDeadLetters(), record.id)
       .exec()
       .then(throwIfFailed);
+  }
+
+  /**
+   * Starts the next attempt of a plainly queued job in one script (start-attempt.lua) and
+   * returns the record as it was before; null when nothing changed because the job needs a
+   * decision first (missing, running after a lost attempt, canceled, cancel requested, or
+   * a first attempt past its expiry). The executor's common path: one round trip, no read.
+   */
+  async startIfQueued(id: string, nowMs: number): Promise<JobRecord | null> {
+    const { keys } = this;
+    const flat = await this.redis.agStartAttempt(keys.job(id), keys.jobEvents(id), String(nowMs), keys.jobChannel(), id, String(MAX_EVENTS_PER_JOB));
+    if (flat.length === 0) return null;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+    return decodeRecord(fields);
   }
 
   async get(id: string): Promise<JobRecord | null> {

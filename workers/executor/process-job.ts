@@ -3,6 +3,7 @@ import type { Target } from '../../src/config/schema.js';
 import { finishJob, type JobEnd } from '../../src/core/finish-job.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
+import type { Attempt } from '../../src/core/job-schema.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Logger } from '../../src/core/logger.js';
 import { dueAtMs, JobObserver } from '../../src/observability/job-observer.js';
@@ -49,40 +50,48 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
 
   return async function processJob(job: Job<QueuedJobData>, token?: string, bullSignal?: AbortSignal): Promise<void> {
     const id = job.data.id;
-    const record = await store.get(id);
+    const startedAt = now();
+    // The common case in one round trip: a plainly queued job starts its next attempt, and
+    // the script hands back the record as it was. Anything else needs reading and deciding.
+    const fast = await store.startIfQueued(id, startedAt);
+    const record = fast ?? (await store.get(id));
     const log = deps.logger.child({ jobId: id, target: target.name, tenant: record?.tenant, correlationId: record?.correlationId });
     if (!record) {
       log.warn('job record not found; dropping queue entry');
       return;
     }
-    const startedAt = now();
-    const start = decideStart(record, startedAt);
-    if (start.kind === 'skip') return;
-    if (start.kind === 'expire') {
-      await finish(record, { status: 'failed', error: start.error, deadLetter: false });
-      log.info({ event: 'job.expired' }, 'job expired before it ran');
-      return;
+    let attempt: number;
+    if (fast) {
+      attempt = fast.attempts + 1;
+    } else {
+      const start = decideStart(record, startedAt);
+      if (start.kind === 'skip') return;
+      if (start.kind === 'expire') {
+        await finish(record, { status: 'failed', error: start.error, deadLetter: false });
+        log.info({ event: 'job.expired' }, 'job expired before it ran');
+        return;
+      }
+      if (start.lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
+      if (start.kind === 'cancel') {
+        await finish(record, { status: 'canceled', attempt: start.lost });
+        log.info({ event: 'job.canceled' }, 'job canceled before its attempt started');
+        return;
+      }
+      if (start.kind === 'give_up') {
+        await finish(record, { status: 'failed', error: start.error, deadLetter: true, attempt: start.lost });
+        log.error({ event: 'job.dead_lettered', reason: 'worker_lost' }, 'job out of attempts after its workers died');
+        return;
+      }
+      attempt = start.attempt;
+      const lost: Attempt | null = start.lost;
+      const started = await store.transition(id, {
+        from: ['queued', 'running'],
+        set: { status: 'running', attempts: attempt, ...(record.startedAtMs === null && { startedAtMs: startedAt }), runAtMs: null },
+        event: { type: 'status', status: 'running', attempt, at: startedAt },
+        ...(lost && { attempt: lost }),
+      });
+      if (!started.applied) return; // canceled between our read and now
     }
-    if (start.lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
-    if (start.kind === 'cancel') {
-      await finish(record, { status: 'canceled', attempt: start.lost });
-      log.info({ event: 'job.canceled' }, 'job canceled before its attempt started');
-      return;
-    }
-    if (start.kind === 'give_up') {
-      await finish(record, { status: 'failed', error: start.error, deadLetter: true, attempt: start.lost });
-      log.error({ event: 'job.dead_lettered', reason: 'worker_lost' }, 'job out of attempts after its workers died');
-      return;
-    }
-
-    const { attempt, lost } = start;
-    const started = await store.transition(id, {
-      from: ['queued', 'running'],
-      set: { status: 'running', attempts: attempt, ...(record.startedAtMs === null && { startedAtMs: startedAt }), runAtMs: null },
-      event: { type: 'status', status: 'running', attempt, at: startedAt },
-      ...(lost && { attempt: lost }),
-    });
-    if (!started.applied) return; // canceled between our read and now
     observer.attemptStarted(target.name, dueAtMs(record), startedAt);
     log.info({ event: 'job.started', attempt, maxAttempts: record.maxAttempts }, 'attempt started');
 
