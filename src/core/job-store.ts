@@ -108,7 +108,7 @@ export class JobStore {
   }
 
   /** Removes every trace of a job (used when its enqueue failed, and by purge). */
-  async delete(record: Pick<JobRecord, 'id' | 'tenant'>): Promise<void> {
+  async delete(record: Pick<JobRecord, 'id' | 'tenant' | 'target'>): Promise<void> {
     const { keys } = this;
     await this.redis
       .pipeline()
@@ -116,6 +116,7 @@ export class JobStore {
       .zrem(keys.tenantJobs(record.tenant), record.id)
       .zrem(keys.tenantInFlight(record.tenant), record.id)
       .zrem(keys.deadLetters(), record.id)
+      .zrem(keys.targetDeadLetters(record.target), record.id)
       .zrem(keys.webhookDeadLetters(), record.id)
       .exec()
       .then(throwIfFailed);

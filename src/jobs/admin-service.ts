@@ -195,7 +195,6 @@ export class AdminService {
   async purge(id: string): Promise<void> {
     const { record } = await this.deadLetter(id);
     await this.store.delete(record);
-    await this.store.removeDeadLetter(record);
     this.logger.info({ event: 'dead_letter.purged', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'dead letter purged');
   }
 

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { buildConfig } from '../../src/config/load-config.js';
 import type { Target } from '../../src/config/schema.js';
-import { newJobId } from '../../src/core/ids.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { JobStore } from '../../src/core/job-store.js';
@@ -14,6 +13,7 @@ import { ABORT } from '../../workers/executor/attempt-failure.js';
 import { createProcessor, RetryLaterError } from '../../workers/executor/process-job.js';
 import { defineHandler, handlerNames, PermanentError, RetryableError, type Handler } from '../../workers/handlers/index.js';
 import { LogSink, testConfigDoc } from '../support/test-stack.js';
+import { queuedRecord } from '../support/job-record.js';
 
 /**
  * The processor's decision table, run for real (a JobStore and BullMQ Job objects on the
@@ -121,31 +121,7 @@ describe('the processor decision table', () => {
 
   it.each(CASES)('$name', async (c) => {
     const target = config.targets.get(c.target ?? 'probe') as Target;
-    const record: JobRecord = {
-      id: newJobId(),
-      tenant: 'acme',
-      target: target.name,
-      status: 'queued',
-      createdAtMs: T - 1_000,
-      runAtMs: null,
-      expiresAtMs: T + 60_000,
-      startedAtMs: null,
-      finishedAtMs: null,
-      attempts: 0,
-      maxAttempts: target.attempts,
-      priority: 0,
-      progress: null,
-      resultJson: null,
-      error: null,
-      deadLettered: false,
-      cancelRequested: false,
-      correlationId: 'corr',
-      metadata: {},
-      payload: { kind: 'input', input: c.input },
-      callback: null,
-      callbackState: null,
-      ...c.record,
-    };
+    const record = queuedRecord(T, { target: target.name, maxAttempts: target.attempts, correlationId: 'corr', payload: { kind: 'input', input: c.input }, ...c.record });
     await store.create(record);
     const ended: string[] = [];
     const processJob = createProcessor(target, {

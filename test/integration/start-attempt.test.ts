@@ -6,36 +6,11 @@ import { JobStore } from '../../src/core/job-store.js';
 import { createKeys } from '../../src/core/keys.js';
 import { deleteMatching } from '../support/redis-keys.js';
 import { uniquePrefix } from '../support/test-stack.js';
+import { queuedRecord } from '../support/job-record.js';
 
 const NOW = 1_700_000_000_000;
 
-function queued(over: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id: newJobId(),
-    tenant: 'acme',
-    target: 'echo',
-    status: 'queued',
-    createdAtMs: NOW - 1_000,
-    runAtMs: NOW - 500,
-    expiresAtMs: NOW + 60_000,
-    startedAtMs: null,
-    finishedAtMs: null,
-    attempts: 0,
-    maxAttempts: 3,
-    priority: 0,
-    progress: null,
-    resultJson: null,
-    error: null,
-    deadLettered: false,
-    cancelRequested: false,
-    correlationId: 'c',
-    metadata: {},
-    payload: { kind: 'input', input: { n: 1 } },
-    callback: null,
-    callbackState: null,
-    ...over,
-  };
-}
+const queued = (over: Partial<JobRecord> = {}) => queuedRecord(NOW, { runAtMs: NOW - 500, payload: { kind: 'input', input: { n: 1 } }, ...over });
 
 /**
  * The executor's one-round-trip start (start-attempt.lua) must leave exactly what the

@@ -5,6 +5,7 @@ import type { Attempt, JobRecord } from '../../src/core/job-record.js';
 import { decideEnd, decideStart, type AttemptOutcome, type EndDecision, type StartDecision } from '../../workers/executor/attempt-decision.js';
 import { ABORT, AttemptFailedError, classifyFailure, resultTooLarge } from '../../workers/executor/attempt-failure.js';
 import { handlerNames, PermanentError, RetryableError } from '../../workers/handlers/index.js';
+import { queuedRecord } from '../support/job-record.js';
 
 /** The clock the decisions see, and a record due well before it. */
 const NOW = 1_700_000_000_000;
@@ -18,31 +19,8 @@ const target = buildConfig(
   'unit',
 ).targets.get('t') as Target;
 
-const record = (over: Partial<JobRecord> = {}): JobRecord => ({
-  id: 'job_AAAAAAAAAAAAAAAAAAAAAA',
-  tenant: 'acme',
-  target: 't',
-  status: 'queued',
-  createdAtMs: NOW - 10_000,
-  runAtMs: null,
-  expiresAtMs: NOW + 60_000,
-  startedAtMs: null,
-  finishedAtMs: null,
-  attempts: 0,
-  maxAttempts: 3,
-  priority: 0,
-  progress: null,
-  resultJson: null,
-  error: null,
-  deadLettered: false,
-  cancelRequested: false,
-  correlationId: 'c',
-  metadata: {},
-  payload: { kind: 'input' },
-  callback: null,
-  callbackState: null,
-  ...over,
-});
+// A fixed id: the decisions never look at it, and the table's expectations stay literal.
+const record = (over: Partial<JobRecord> = {}): JobRecord => queuedRecord(NOW, { id: 'job_AAAAAAAAAAAAAAAAAAAAAA', target: 't', createdAtMs: NOW - 10_000, ...over });
 
 const lost = (attempt: number): Attempt => ({
   attempt,
