@@ -674,11 +674,11 @@ async function webhookCase(ctx: Ctx): Promise<void> {
       const at = Date.now();
       await stack.store.transition(record.id, {
         from: ['queued'],
-        set: { status: 'succeeded', attempts: 1, startedAtMs: at, finishedAtMs: at, runAtMs: null, resultJson: '{"echo":{"n":1}}', deadLettered: false },
+        set: { status: 'succeeded', attempts: 1, startedAtMs: at, finishedAtMs: at, runAtMs: null, resultJson: '{"echo":{"n":1}}', deadLettered: false, callbackState: 'pending' },
         event: { type: 'status', status: 'succeeded', at },
         expire: 86_400_000,
       });
-      await stack.trigger.jobEnded(record, 'succeeded', at);
+      await stack.trigger.send(record, 'job.succeeded', at);
     };
     await Promise.all(
       Array.from({ length: 100 }, async () => {

@@ -46,9 +46,9 @@ export async function openStack(redisUrl: string, configPath: string): Promise<B
   const queues = new JobQueues(redis, keys, config.targets);
   const webhooks = new WebhookQueue(redis, keys);
   const silent = createLogger({ level: 'silent' });
-  const trigger = new CallbackTrigger(config, store, webhooks, silent);
+  const trigger = new CallbackTrigger(config, webhooks, silent);
   // submit() never waits on the watcher; it is never started.
-  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { handlers, admission: new TenantAdmission(redis, keys, indexHorizonMs(config)), trigger });
+  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { handlers, admission: new TenantAdmission(redis, keys, indexHorizonMs(config)) });
   return {
     config,
     keys,

@@ -1,6 +1,7 @@
 import type { Attempt, JobError, JobStatus } from './job-schema.js';
 import type { JobRecord } from './job-record.js';
 import type { JobStore, Transition, TransitionResult } from './job-store.js';
+import type { WebhookEvent } from './job-schema.js';
 
 export type EndStatus = 'succeeded' | 'failed' | 'canceled';
 
@@ -22,6 +23,8 @@ export interface JobEnd {
    * broke (a job BullMQ gave up on), or where the end restores an earlier one.
    */
   event?: boolean;
+  /** Whether the end sends the job's webhook (default); off where it restores an earlier end. */
+  notify?: boolean;
   /** How long a finished job's keys stay; a dead letter's stay until replayed or purged. */
   retentionMs: number;
 }
@@ -30,16 +33,24 @@ export interface JobEnd {
 export interface EndListeners {
   /** Metrics and the dashboard's activity series (`expired` for a job that waited too long). */
   observer?: { finished(record: Pick<JobRecord, 'id' | 'target'>, outcome: EndStatus | 'expired', atMs: number, deadLettered: boolean): void };
-  /** Hands the webhook to the notifier; an error is its own to log, the job stays ended. */
-  onJobEnded?: (record: JobRecord, status: EndStatus, finishedAtMs: number) => Promise<void>;
+  /** Told that the target's outbox has a new entry: the OutboxRelay's kick, so effects follow at once. */
+  outboxWritten?: (target: string) => void;
 }
 
 /** `ended`: this call ended the job. Else `previous` says where it was instead. */
 export type EndResult = { ended: boolean; previous: JobStatus | null };
 
-/** The guarded transition that ends a job: the one place its fields are spelled. */
-export function endTransition(record: Pick<JobRecord, 'tenant'>, end: JobEnd): Transition {
+/**
+ * The guarded transition that ends a job, the one place its fields are spelled: the record,
+ * its event and attempt, its dead-letter index entry and, in its target's outbox, the
+ * release of its tenant's in-flight slot and its webhook, all in one script (the job's
+ * callback state says `pending` or `skipped` from the same write).
+ */
+export function endTransition(record: Pick<JobRecord, 'id' | 'tenant' | 'target' | 'callback' | 'correlationId'>, end: JobEnd): Transition {
   const deadLetter = end.deadLetter === true;
+  const notify = end.notify !== false && record.callback !== null;
+  const event: WebhookEvent = `job.${end.status}`;
+  const webhook = notify && record.callback!.events.includes(event);
   return {
     from: end.from ?? ['queued', 'running'],
     set: {
@@ -50,43 +61,39 @@ export function endTransition(record: Pick<JobRecord, 'tenant'>, end: JobEnd): T
       ...(end.resultJson !== undefined && { resultJson: end.resultJson }),
       ...(end.error !== undefined && { error: end.error }),
       ...(end.status === 'succeeded' && { error: null }),
+      ...(notify && { callbackState: webhook ? 'pending' : 'skipped' }),
     },
     ...(end.event !== false && { event: { type: 'status', status: end.status, at: end.at, ...(end.error && { error: end.error }) } }),
     ...(end.attempt && { attempt: end.attempt }),
     expire: deadLetter ? 'persist' : end.retentionMs,
-    tenant: record.tenant,
+    effects: {
+      target: record.target,
+      ...(deadLetter && { deadLetter: end.at }),
+      outbox: { kind: 'ended', id: record.id, tenant: record.tenant, status: end.status, at: end.at, correlationId: record.correlationId, ...(webhook && { webhook: event }) },
+    },
   };
 }
 
 /**
  * "A job ended", written once for the executor (an attempt's outcome, expiry, a lost
  * worker), its recovery of jobs BullMQ gave up on, the gateway's cancel of a queued job
- * and an admin replay that puts a dead letter back: the guarded transition, then the
- * dead-letter index, then the listeners. Returns a function that runs the steps not yet
- * done, so a caller that must see it through (RetryUntilDone) calls it again after a
- * failure without repeating a step; `ended` is false when the transition was refused
- * (the job had moved on: someone else ended it, or it was not in a `from` status).
+ * and an admin replay that puts a dead letter back: one script (endTransition), then the
+ * listeners. Returns a function that runs the steps not yet done, so a caller that must
+ * see it through (RetryUntilDone) calls it again after a failure without repeating a step;
+ * `ended` is false when the transition was refused (the job had moved on: someone else
+ * ended it, or it was not in a `from` status).
  */
 export function jobEnding(store: JobStore, record: JobRecord, end: JobEnd, listeners: EndListeners = {}): () => Promise<EndResult> {
-  let stage: 'transition' | 'index' | 'listeners' | 'done' | 'refused' = 'transition';
   let result: TransitionResult | null = null;
   return async () => {
-    if (stage === 'transition') {
+    if (result === null) {
       result = await store.transition(record.id, endTransition(record, end));
-      if (!result.applied) stage = 'refused';
-      else stage = 'index';
+      if (result.applied) {
+        listeners.outboxWritten?.(record.target);
+        listeners.observer?.finished(record, end.error?.code === 'expired' ? 'expired' : end.status, end.at, end.deadLetter === true);
+      }
     }
-    if (stage === 'refused') return { ended: false, previous: result!.previous };
-    if (stage === 'index') {
-      if (end.deadLetter) await store.addDeadLetter(record, end.at);
-      stage = 'listeners';
-    }
-    if (stage === 'listeners') {
-      stage = 'done';
-      listeners.observer?.finished(record, end.error?.code === 'expired' ? 'expired' : end.status, end.at, end.deadLetter === true);
-      await listeners.onJobEnded?.(record, end.status, end.at).catch(() => undefined);
-    }
-    return { ended: true, previous: result!.previous };
+    return { ended: result.applied, previous: result.previous };
   };
 }
 

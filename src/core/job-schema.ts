@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JOB_ID } from './ids.js';
 
 /**
  * The public shapes of the HTTP API, shared by the gateway and the workers.
@@ -86,7 +87,7 @@ export type HttpResult = z.infer<typeof HttpResultSchema>;
 const iso = z.iso.datetime();
 
 export const JobDocumentSchema = z.object({
-  id: z.string(),
+  id: z.string().regex(JOB_ID).meta({ description: "`job_`, 4 characters naming the Redis slot of the job's target, and 128 random bits (base64url). Opaque: clients keep it and send it back as it is." }),
   target: z.string(),
   status: JobStatusSchema,
   createdAt: iso,

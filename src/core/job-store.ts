@@ -2,6 +2,7 @@ import type { Redis, Result } from 'ioredis';
 import type { Keys } from './keys.js';
 import { issueTogether } from './redis.js';
 import { luaScript } from './scripts.js';
+import type { OutboxEntry } from './outbox.js';
 import type { Delivery, JobStatus } from './job-schema.js';
 import {
   decodeRecord,
@@ -21,21 +22,12 @@ const TRANSITION_LUA = luaScript('transition');
 /** The common start of an attempt: src/core/scripts/start-attempt.lua. */
 const START_ATTEMPT_LUA = luaScript('start-attempt');
 
-const TERMINAL: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
-
-/** Whether a transition may start from every unfinished status. */
-const coversUnfinished = (from: Transition['from']) => from === '*' || (from.includes('queued') && from.includes('running'));
-
 type TransitionReply = [number, string, string?];
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    agTransition(
-      record: string,
-      events: string,
-      attempts: string,
-      ...args: string[]
-    ): Result<TransitionReply, Context>;
+    /** numberOfKeys first: 3, or 5 with the target's dead-letter index and outbox. */
+    agTransition(numberOfKeys: number, ...keysAndArgs: string[]): Result<TransitionReply, Context>;
     agStartAttempt(record: string, events: string, ...args: string[]): Result<string[], Context>;
   }
 }
@@ -48,12 +40,17 @@ export interface Transition {
   attempt?: Attempt;
   /** Expire the job's keys after this long (finished jobs); 'persist' keeps them (dead letters). */
   expire?: number | 'persist';
-  /**
-   * The job's tenant, when the caller knows it. A move to a terminal status allowed from
-   * every unfinished one then frees the tenant's in-flight slot in the same round trip as
-   * the script: if the script refuses, the job was already finished (so not in the set).
-   */
-  tenant?: string;
+  /** Written by the same script, on the job's target's slot, only when the change applies. */
+  effects?: TransitionEffects;
+}
+
+export interface TransitionEffects {
+  /** The job's target (whose slot the dead-letter index and the outbox are on). */
+  target: string;
+  /** Index the job among the target's dead letters with this score, or take it out. */
+  deadLetter?: number | 'remove';
+  /** The effects on other slots, for the OutboxRelay. */
+  outbox?: OutboxEntry;
 }
 
 export interface TransitionResult {
@@ -88,7 +85,7 @@ export class JobStore {
     private readonly keys: Keys,
   ) {
     // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
-    redis.defineCommand('agTransition', { numberOfKeys: 3, lua: TRANSITION_LUA });
+    redis.defineCommand('agTransition', { lua: TRANSITION_LUA });
     redis.defineCommand('agStartAttempt', { numberOfKeys: 2, lua: START_ATTEMPT_LUA });
   }
 
@@ -107,19 +104,23 @@ export class JobStore {
     );
   }
 
-  /** Removes every trace of a job (used when its enqueue failed, and by purge). */
+  /**
+   * Removes every trace of a job (used when its enqueue failed, and by purge): one command
+   * per slot (the job's keys and its dead-letter entry on the target's, the tenant's sets on
+   * the tenant's, the webhook dead letters on theirs), leaving in one write.
+   */
   async delete(record: Pick<JobRecord, 'id' | 'tenant' | 'target'>): Promise<void> {
-    const { keys } = this;
-    await this.redis
-      .pipeline()
-      .del(keys.job(record.id), keys.jobEvents(record.id), keys.jobAttempts(record.id), keys.jobDeliveries(record.id))
-      .zrem(keys.tenantJobs(record.tenant), record.id)
-      .zrem(keys.tenantInFlight(record.tenant), record.id)
-      .zrem(keys.deadLetters(), record.id)
-      .zrem(keys.targetDeadLetters(record.target), record.id)
-      .zrem(keys.webhookDeadLetters(), record.id)
-      .exec()
-      .then(throwIfFailed);
+    const { keys, redis } = this;
+    const id = record.id;
+    await Promise.all(
+      issueTogether(redis, () => [
+        redis.del(keys.job(id), keys.jobEvents(id), keys.jobAttempts(id), keys.jobDeliveries(id)),
+        redis.zrem(keys.targetDeadLetters(record.target), id),
+        redis.zrem(keys.tenantJobs(record.tenant), id),
+        redis.zrem(keys.tenantInFlight(record.tenant), id),
+        redis.zrem(keys.webhookDeadLetters(), id),
+      ]),
+    );
   }
 
   /**
@@ -156,34 +157,23 @@ export class JobStore {
     const { keys } = this;
     const allowed = t.from === '*' ? '*' : `,${t.from.join(',')},`;
     const ttl = t.expire === undefined ? '0' : t.expire === 'persist' ? '-1' : String(t.expire);
-    const earlyTenant = t.tenant !== undefined && t.set.status !== undefined && TERMINAL.has(t.set.status) && coversUnfinished(t.from) ? t.tenant : null;
-    const [script, freed] = issueTogether(this.redis, () => [
-      this.redis.agTransition(
-        keys.job(id),
-        keys.jobEvents(id),
-        keys.jobAttempts(id),
-        allowed,
-        keys.jobChannel(),
-        id,
-        t.event ? JSON.stringify(t.event) : '',
-        ttl,
-        t.attempt ? JSON.stringify(t.attempt) : '',
-        String(MAX_EVENTS_PER_JOB),
-        ...encodePatch(t.set),
-      ),
-      // Written right behind the script, on the same connection: Redis runs them in that order.
-      earlyTenant === null ? null : this.redis.zrem(keys.tenantInFlight(earlyTenant), id),
-    ]);
-    // Both awaited together: a failure of either is handled, never left unhandled.
-    const [[applied, previous, tenant]] = await Promise.all([script, freed]);
-    if (!freed && applied === 1 && tenant && t.set.status !== undefined) {
-      // The tenant's in-flight set follows the status (another slot than the job's keys on
-      // a cluster, so not in the script; both commands are idempotent). A job moving between
-      // unfinished statuses (queued → running → queued) is already in it since its submit or
-      // replay: no round trip for that, the executor's hot path.
-      if (TERMINAL.has(t.set.status)) await this.redis.zrem(keys.tenantInFlight(tenant), id);
-      else if (TERMINAL.has(previous as JobStatus)) await this.redis.zadd(keys.tenantInFlight(tenant), Date.now(), id);
-    }
+    const fx = t.effects;
+    const jobKeys = [keys.job(id), keys.jobEvents(id), keys.jobAttempts(id)];
+    const [applied, previous] = await this.redis.agTransition(
+      fx ? 5 : 3,
+      ...jobKeys,
+      ...(fx ? [keys.targetDeadLetters(fx.target), keys.outbox(fx.target)] : []),
+      allowed,
+      keys.jobChannel(),
+      id,
+      t.event ? JSON.stringify(t.event) : '',
+      ttl,
+      t.attempt ? JSON.stringify(t.attempt) : '',
+      String(MAX_EVENTS_PER_JOB),
+      fx?.deadLetter === undefined ? '' : fx.deadLetter === 'remove' ? '-' : String(fx.deadLetter),
+      fx?.outbox ? JSON.stringify(fx.outbox) : '',
+      ...encodePatch(t.set),
+    );
     return { applied: applied === 1, previous: previous === '' ? null : (previous as JobStatus) };
   }
 
@@ -300,35 +290,27 @@ export class JobStore {
   }
 
   /**
-   * Indexes a dead letter by failure time twice: among all of them and among its target's,
-   * so that the admin list of one target pages its own index. Both commands are idempotent
-   * (a retry after a partial failure just writes them again) and leave in one write.
+   * A page of dead-letter ids, newest failure first, of one target or of all: each target's
+   * index lives on its own slot, so a page across targets merges the first offset + limit of
+   * each (the admin list; targets are few). `total` counts the same set.
    */
-  async addDeadLetter(record: Pick<JobRecord, 'id' | 'target'>, atMs: number): Promise<void> {
+  async deadLetterIds(offset: number, limit: number, targets: readonly string[]): Promise<{ ids: string[]; total: number }> {
     const { redis, keys } = this;
-    await Promise.all(
-      issueTogether(redis, () => [redis.zadd(keys.deadLetters(), atMs, record.id), redis.zadd(keys.targetDeadLetters(record.target), atMs, record.id)]),
+    const per = await Promise.all(
+      targets.map(async (t) => {
+        const key = keys.targetDeadLetters(t);
+        const [raw, count] = await Promise.all([redis.zrevrange(key, 0, offset + limit - 1, 'WITHSCORES'), redis.zcard(key)]);
+        const entries: { id: string; score: number }[] = [];
+        for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
+        return { entries, count };
+      }),
     );
+    const merged = per.flatMap((p) => p.entries).sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    return { ids: merged.slice(offset, offset + limit).map((e) => e.id), total: per.reduce((sum, p) => sum + p.count, 0) };
   }
 
-  /** True when the job was among the dead letters. */
-  async removeDeadLetter(record: Pick<JobRecord, 'id' | 'target'>): Promise<boolean> {
-    const { redis, keys } = this;
-    const [removed] = await Promise.all(
-      issueTogether(redis, () => [redis.zrem(keys.deadLetters(), record.id), redis.zrem(keys.targetDeadLetters(record.target), record.id)]),
-    );
-    return removed === 1;
-  }
-
-  /** A page of dead-letter ids, newest failure first, of every target or of one; `total` counts the same set. */
-  async deadLetterIds(offset: number, limit: number, target?: string): Promise<{ ids: string[]; total: number }> {
-    const key = target === undefined ? this.keys.deadLetters() : this.keys.targetDeadLetters(target);
-    const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
-    return { ids, total };
-  }
-
-  async isDeadLetter(id: string): Promise<boolean> {
-    return (await this.redis.zscore(this.keys.deadLetters(), id)) !== null;
+  async isDeadLetter(record: Pick<JobRecord, 'id' | 'target'>): Promise<boolean> {
+    return (await this.redis.zscore(this.keys.targetDeadLetters(record.target), record.id)) !== null;
   }
 }
 
@@ -343,7 +325,7 @@ export function encodeCursor(c: Cursor): string {
 
 export function decodeCursor(raw: string): Cursor | null {
   const text = Buffer.from(raw, 'base64url').toString('utf8');
-  const m = /^(\d{1,16}):(job_[A-Za-z0-9_-]{22})$/.exec(text);
+  const m = /^(\d{1,16}):(job_[A-Za-z0-9_-]{26})$/.exec(text);
   return m ? { score: Number(m[1]), id: m[2]! } : null;
 }
 
@@ -357,7 +339,4 @@ function matches(r: JobRecord, f: ListFilter): boolean {
   return true;
 }
 
-function throwIfFailed(results: [Error | null, unknown][] | null): void {
-  if (!results) throw new Error('Redis transaction was aborted');
-  for (const [err] of results) if (err) throw err;
-}
+

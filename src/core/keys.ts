@@ -1,7 +1,14 @@
+import { jobSlotTag, slotTag } from './ids.js';
+
 /**
  * Every Redis key and channel the gateway and the workers use, in one place.
- * A job's keys share the hash tag `{<id>}` so the Lua transition script may touch
- * them together on Redis Cluster; each BullMQ queue lives in its own slot.
+ *
+ * Slots: a target's keys share the hash tag `{<slot tag>}` (src/core/ids.ts): its BullMQ
+ * queue, its jobs' records, events, attempts and deliveries, its dead-letter index and its
+ * outbox, so that a job's state change and its side effects on that target are one script
+ * on one Redis Cluster slot. A job id carries its target's tag, so the keys of a job follow
+ * from its id alone. A tenant's keys share `{<tenant>}` (admission is one script on it).
+ * Every other key is used by single-key commands only.
  */
 export interface Keys {
   readonly prefix: string;
@@ -19,9 +26,14 @@ export interface Keys {
   idempotency(tenant: string, keyHash: string): string;
   /** A tenant's request counter for the rate window that starts at `windowStartMs`. */
   tenantRate(tenant: string, windowStartMs: number): string;
-  deadLetters(): string;
-  /** The dead letters of one target (sorted set by failure time, beside `deadLetters`). */
+  /** The dead letters of one target (sorted set id -> failure time), on the target's slot. */
   targetDeadLetters(target: string): string;
+  /**
+   * The target's outbox (a stream on its slot): the effects of a job's state change on other
+   * slots (its tenant's in-flight set, the webhook queue), written by the same script as the
+   * change and carried out by the OutboxRelay.
+   */
+  outbox(target: string): string;
   /** Heartbeats of the executors serving a target (sorted set: worker id → last seen ms). */
   workers(target: string): string;
   /** Heartbeats of the notifier processes. */
@@ -42,19 +54,18 @@ export interface Keys {
 export function createKeys(prefix: string): Keys {
   return Object.freeze({
     prefix,
-    job: (id: string) => `${prefix}:job:{${id}}`,
-    // "history", not the former "events" stream key: a rolling upgrade never meets a key of the old type.
-    jobEvents: (id: string) => `${prefix}:job:{${id}}:history`,
-    jobAttempts: (id: string) => `${prefix}:job:{${id}}:attempts`,
-    jobDeliveries: (id: string) => `${prefix}:job:{${id}}:deliveries`,
+    job: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}`,
+    jobEvents: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:history`,
+    jobAttempts: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:attempts`,
+    jobDeliveries: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:deliveries`,
     webhookDeadLetters: () => `${prefix}:webhook-dead-letters`,
     webhookQueueName: () => '{webhooks}',
     tenantJobs: (tenant: string) => `${prefix}:tenant:{${tenant}}:jobs`,
     tenantInFlight: (tenant: string) => `${prefix}:tenant:{${tenant}}:in-flight`,
     idempotency: (tenant: string, keyHash: string) => `${prefix}:tenant:{${tenant}}:idem:${keyHash}`,
     tenantRate: (tenant: string, windowStartMs: number) => `${prefix}:tenant:{${tenant}}:rate:${windowStartMs}`,
-    deadLetters: () => `${prefix}:dead-letters`,
-    targetDeadLetters: (target: string) => `${prefix}:target:${target}:dead-letters`,
+    targetDeadLetters: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:dead-letters`,
+    outbox: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:outbox`,
     workers: (target: string) => `${prefix}:workers:${target}`,
     notifiers: () => `${prefix}:notifiers`,
     statsMinute: (minuteStartMs: number) => `${prefix}:stats:${minuteStartMs}`,
@@ -62,6 +73,7 @@ export function createKeys(prefix: string): Keys {
     jobChannel: () => `${prefix}:job-changed`,
     cancelChannel: () => `${prefix}:job-cancel`,
     bullPrefix: () => `${prefix}:q`,
-    queueName: (target: string) => `{${target}}`,
+    // BullMQ refuses ':' in a queue name; the tag first, so its keys are <prefix>:q:{tag}name:...
+    queueName: (target: string) => `{${slotTag(target)}}${target}`,
   });
 }

@@ -40,6 +40,8 @@ export interface AdminDeps {
   fleet: FleetStatus;
   activity: JobActivity;
   trigger?: CallbackTrigger | null;
+  /** Relays the target's outbox now, after a replay (or its undo) wrote it. */
+  outboxWritten?: (target: string) => Promise<void>;
 }
 
 export interface DeadLetter {
@@ -56,6 +58,7 @@ export class AdminService {
   private readonly fleet: FleetStatus;
   private readonly activity: JobActivity;
   private readonly trigger: CallbackTrigger | null;
+  private readonly outboxWritten: (target: string) => Promise<void>;
 
   /** Replays that failed half-way and could not be put back at once (as JobService's undos). */
   private readonly restores: RetryUntilDone;
@@ -63,6 +66,7 @@ export class AdminService {
   constructor(deps: AdminDeps) {
     ({ config: this.config, store: this.store, queues: this.queues, logger: this.logger, fleet: this.fleet, activity: this.activity } = deps);
     this.trigger = deps.trigger ?? null;
+    this.outboxWritten = deps.outboxWritten ?? (() => Promise.resolve());
     const logger = this.logger;
     this.restores = new RetryUntilDone(RESTORE_RETRY_MS, MAX_PENDING_RESTORES, (event, id, err) => {
       if (event === 'done') logger.info({ event: 'dead_letter.replay_undone', jobId: id }, 'failed replay undone on retry: the dead letter is back');
@@ -139,13 +143,13 @@ export class AdminService {
 
   /** A page of dead letters, newest failure first, of every target or of one (its own index: `total` counts its own). */
   async listDeadLetters(offset: number, limit: number, targetName?: string): Promise<{ items: JobRecord[]; total: number }> {
-    const { ids, total } = await this.store.deadLetterIds(offset, limit, targetName);
+    const { ids, total } = await this.store.deadLetterIds(offset, limit, this.indexedTargets(targetName));
     return { items: (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null), total };
   }
 
   async deadLetter(id: string): Promise<DeadLetter> {
     const record = await this.store.get(id);
-    if (!record || !record.deadLettered || !(await this.store.isDeadLetter(id))) {
+    if (!record || !record.deadLettered || !(await this.store.isDeadLetter(record))) {
       throw new ApiError('dead_letter_not_found', `no dead letter ${id}`);
     }
     return { record, attempts: await this.store.attempts(id) };
@@ -156,14 +160,18 @@ export class AdminService {
     const { record } = await this.deadLetter(id);
     const target = this.target(record.target);
     const now = Date.now();
+    // One script: queued again, out of the dead-letter index, and (through the outbox) in
+    // its tenant's in-flight set again.
     const reset = await this.store.transition(id, {
       from: ['failed'],
       set: { status: 'queued', attempts: 0, error: null, finishedAtMs: null, deadLettered: false, runAtMs: null },
       event: { type: 'status', status: 'queued', attempt: 0, at: now },
+      effects: { target: record.target, deadLetter: 'remove', outbox: { kind: 'reopened', id, tenant: record.tenant, at: now } },
     });
     if (!reset.applied) throw new ApiError('dead_letter_not_found', `job ${id} is no longer a dead letter`);
+    // The replayed job holds an in-flight slot again before the answer (the outbox's effect).
+    await this.outboxWritten(record.target).catch(() => undefined);
     try {
-      await this.store.removeDeadLetter(record);
       await this.queues.enqueue(target, { id, priority: record.priority, delayMs: 0 });
     } catch (err) {
       // Put it back as it was (its error, failure time and index entries), so that the dead
@@ -178,8 +186,9 @@ export class AdminService {
         deadLetter: true,
         // The end restores an earlier one: no new status event, no webhook, not counted again.
         event: false,
+        notify: false,
         retentionMs: target.retentionMs,
-      });
+      }, { outboxWritten: (t) => void this.outboxWritten(t) });
       await restore().catch((undoErr: unknown) => {
         this.logger.warn({ event: 'dead_letter.replay_undo_failed', jobId: id, err: undoErr }, 'could not put the dead letter back yet; retrying');
         this.restores.add(id, async () => {
@@ -222,7 +231,8 @@ export class AdminService {
     const record = await this.webhookDeadLetter(id, true);
     if (!this.trigger) throw new Error('no webhook queue configured');
     await this.store.removeWebhookDeadLetter(id);
-    await this.trigger.jobEnded(record, record.status as 'succeeded' | 'failed' | 'canceled', record.finishedAtMs!);
+    await this.store.transition(id, { from: '*', set: { callbackState: 'pending' } });
+    await this.trigger.send(record, `job.${record.status as 'succeeded' | 'failed' | 'canceled'}`, record.finishedAtMs!);
     this.logger.info({ event: 'webhook.redelivered', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'webhook redelivery queued');
     return (await this.store.get(id))!;
   }
@@ -251,11 +261,16 @@ export class AdminService {
     return { done, notFound };
   }
 
+  /** The targets whose dead-letter indexes a list reads: the one asked for, or every configured one. */
+  private indexedTargets(targetName?: string): string[] {
+    return targetName === undefined ? [...this.config.targets.keys()] : [targetName];
+  }
+
   /** Read whole before any is acted on: replay and purge take ids out of the index being paged. */
   private async allDeadLetterIds(targetName?: string): Promise<string[]> {
     const out: string[] = [];
     for (let offset = 0; ; offset += 500) {
-      const { ids } = await this.store.deadLetterIds(offset, 500, targetName);
+      const { ids } = await this.store.deadLetterIds(offset, 500, this.indexedTargets(targetName));
       out.push(...ids);
       if (ids.length < 500) return out;
     }

@@ -17,7 +17,6 @@ import { WEBHOOK_EVENTS, type Delivery, type WebhookEvent } from '../core/job-sc
 import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
-import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { limitsFor } from '../auth/tenant-limits.js';
 import { JobObserver } from '../observability/job-observer.js';
 
@@ -61,12 +60,12 @@ export class JobService {
     private readonly queues: JobQueues,
     private readonly watcher: JobWatcher,
     private readonly logger: Logger,
-    opts: { handlers: HandlerInputs; admission: TenantAdmission; trigger?: CallbackTrigger; resolve?: Resolver; observer?: JobObserver },
+    opts: { handlers: HandlerInputs; admission: TenantAdmission; outboxWritten?: (target: string) => Promise<void>; resolve?: Resolver; observer?: JobObserver },
   ) {
     this.handlers = opts.handlers;
     this.admission = opts.admission;
     this.callbackPolicy = createAddressPolicy(config.webhooks.allowlist);
-    this.trigger = opts.trigger ?? null;
+    this.outboxWritten = opts.outboxWritten ?? null;
     this.resolve = opts.resolve ?? systemResolver;
     this.observer = opts.observer ?? new JobObserver();
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
@@ -79,7 +78,8 @@ export class JobService {
   private readonly admission: TenantAdmission;
   /** Undos of half-stored submits that Redis refused at the time. */
   private readonly undos: RetryUntilDone;
-  private readonly trigger: CallbackTrigger | null;
+  /** The OutboxRelay's kick, after a cancel wrote the target's outbox. */
+  private readonly outboxWritten: ((target: string) => Promise<void>) | null;
   private readonly resolve: Resolver;
   private readonly observer: JobObserver;
   /** Input schemas of the in-code handlers, injected by the runtime: src/jobs never imports workers. */
@@ -121,7 +121,7 @@ export class JobService {
       throw new ApiError('queue_full', `target "${target.name}" has ${target.maxQueuedJobs} jobs waiting; retry later`, { retryAfterSeconds: QUEUE_FULL_RETRY_SECONDS });
     }
     const record: JobRecord = {
-      id: newJobId(),
+      id: newJobId(target.name),
       tenant: cmd.tenant,
       target: target.name,
       status: 'queued',
@@ -277,10 +277,12 @@ export class JobService {
         this.store,
         record,
         { status: 'canceled', from: ['queued'], at: now, retentionMs: target?.retentionMs ?? 86_400_000 },
-        { observer: this.observer, ...(this.trigger && { onJobEnded: (r, status, at) => this.trigger!.jobEnded(r, status, at) }) },
+        { observer: this.observer },
       );
       if (canceled.ended) {
-        await this.queues.removeWaiting(record.target, id).catch(() => undefined);
+        // The answer waits for the tenant's in-flight slot to be free (the outbox's effect), so
+        // a client that cancels to make room can submit at once.
+        await Promise.all([this.queues.removeWaiting(record.target, id).catch(() => undefined), this.outboxWritten?.(record.target)]);
         this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
         return this.get(tenant, id);
       }

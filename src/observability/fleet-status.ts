@@ -57,18 +57,21 @@ export class FleetStatus {
 
   private async read(nowMs: number): Promise<FleetSnapshot> {
     const names = [...this.targets.keys()];
-    const [seen, counts, oldest, dl] = await Promise.all([
+    // Each target's dead letters are indexed on its own slot: one ZCARD each (single-key
+    // commands, so they batch on any connection and route on a cluster).
+    const [seen, counts, oldest, deadLetters, webhookDeadLetters] = await Promise.all([
       this.workersSeen(nowMs),
       Promise.all(names.map((n) => this.queues.counts(n))),
       Promise.all(names.map((n) => this.oldestWaitingMs(n, nowMs))),
-      this.redis.pipeline().zcard(this.keys.deadLetters()).zcard(this.keys.webhookDeadLetters()).exec(),
+      Promise.all(names.map((n) => this.redis.zcard(this.keys.targetDeadLetters(n)))),
+      this.redis.zcard(this.keys.webhookDeadLetters()),
     ]);
     return {
       atMs: nowMs,
       targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]! })),
       notifiers: seen.notifiers,
-      deadLetters: Number(dl?.[0]?.[1] ?? 0),
-      webhookDeadLetters: Number(dl?.[1]?.[1] ?? 0),
+      deadLetters: deadLetters.reduce((sum, n) => sum + n, 0),
+      webhookDeadLetters,
     };
   }
 

@@ -6,6 +6,7 @@ import { closeRedis, createRedis } from '../core/redis.js';
 import { Executor } from '../../workers/executor/executor.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
+import { OutboxRelay } from '../jobs/outbox-relay.js';
 import type { Redis } from 'ioredis';
 import { JobActivity } from '../observability/job-activity.js';
 import { JobObserver } from '../observability/job-observer.js';
@@ -42,10 +43,12 @@ export async function startExecutorRuntime(opts: {
   countRedisErrors(subscriber, 'executor-sub', metrics, logger);
   const store = new JobStore(connection, keys);
   const webhooks = new WebhookQueue(connection, keys);
-  const trigger = new CallbackTrigger(config, store, webhooks, logger);
   const activity = new JobActivity(connection, keys);
+  const workerId = newWorkerId('executor');
+  const served = opts.targets?.length ? opts.targets : [...config.targets.keys()];
+  const relay = new OutboxRelay(connection, keys, served.filter((t) => config.targets.has(t)), new CallbackTrigger(config, webhooks, logger), logger, { consumer: workerId });
   const executor = new Executor({
-    onJobEnded: (record, status, at) => trigger.jobEnded(record, status, at),
+    outboxWritten: () => relay.kick(),
     config,
     keys,
     store,
@@ -56,7 +59,8 @@ export async function startExecutorRuntime(opts: {
     ...(opts.targets && { targets: opts.targets }),
   });
   await executor.start();
-  const heartbeat = new WorkerHeartbeat(connection, executor.servedTargets.map((t) => keys.workers(t)), newWorkerId('executor'));
+  await relay.start();
+  const heartbeat = new WorkerHeartbeat(connection, executor.servedTargets.map((t) => keys.workers(t)), workerId);
   await heartbeat.start();
   let closing: Promise<void> | null = null;
   return {
@@ -70,6 +74,8 @@ export async function startExecutorRuntime(opts: {
         // Leave the roll-call first: this process takes no new jobs from here on.
         await heartbeat.stop();
         await executor.close(timeoutMs);
+        // After the executor: the jobs it ended while draining leave their effects now.
+        await relay.close();
         await activity.close();
         await webhooks.close().catch(() => undefined);
         await Promise.allSettled([closeRedis(subscriber), closeRedis(connection)]);

@@ -17,6 +17,8 @@ import { JobService } from '../jobs/job-service.js';
 import { indexHorizonMs } from './index-horizon.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
+import { OutboxRelay } from '../jobs/outbox-relay.js';
+import { newWorkerId } from '../observability/worker-heartbeat.js';
 import { AdminSessions } from '../auth/admin-sessions.js';
 import { FleetStatus } from '../observability/fleet-status.js';
 import { JobActivity } from '../observability/job-activity.js';
@@ -35,6 +37,8 @@ export interface GatewayRuntime {
   watcher: JobWatcher;
   /** The tenants' request rate for all but submits (tests call its sync()). */
   rateLimiter: BatchedRateLimiter;
+  /** Carries out what the outboxes hold now (tests wait on it instead of sleeping). */
+  relayNow(): Promise<void>;
   /** Shutdown, first step: held long-polls and event streams answer now with what they have. */
   stopWaiting(): void;
   /** Idempotent: closes queues and connections. */
@@ -55,15 +59,23 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const watcher = new JobWatcher(subscriber, keys.jobChannel(), (ids) => store.eventVersions(ids));
   await watcher.start();
   const webhooks = new WebhookQueue(redis, keys);
-  const trigger = new CallbackTrigger(config, store, webhooks, logger);
+  const trigger = new CallbackTrigger(config, webhooks, logger);
+  // Every gateway relays every target's outbox: the effects of its own cancels and replays,
+  // and of any target whose executors are down. On a connection of its own: a relay read in
+  // flight on the auto-pipelined request connection would hold the requests' commands behind
+  // it (ioredis sends one auto-pipeline at a time), past their command timeout.
+  const relayConnection = createRedis(redisUrl, 'worker', 'gateway-relay');
+  countRedisErrors(relayConnection, 'gateway-relay', metrics, logger);
+  const relay = new OutboxRelay(relayConnection, keys, [...config.targets.keys()], trigger, logger, { consumer: newWorkerId('gateway') });
+  await relay.start();
   const activity = new JobActivity(redis, keys);
   const fleet = new FleetStatus(redis, keys, queues, config.targets);
   registerQueueCollectors(metrics, fleet);
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
   rateLimiter.start();
-  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, trigger, observer: new JobObserver(metrics, activity) });
-  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity });
+  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, outboxWritten: () => relay.runOnce(), observer: new JobObserver(metrics, activity) });
+  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, outboxWritten: () => relay.runOnce() });
   const app = createApp({
     config,
     jobs,
@@ -86,6 +98,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     redis,
     watcher,
     rateLimiter,
+    relayNow: () => relay.runOnce(),
     stopWaiting: () => jobs.stopWaiting(),
     close() {
       closing ??= (async () => {
@@ -93,10 +106,11 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
         await rateLimiter.stop().catch(() => undefined);
         await jobs.close();
         await admin.close();
+        await relay.close();
         await activity.close();
         await queues.close();
         await webhooks.close().catch(() => undefined);
-        await Promise.allSettled([closeRedis(subscriber), closeRedis(redis)]);
+        await Promise.allSettled([closeRedis(subscriber), closeRedis(relayConnection), closeRedis(redis)]);
       })();
       return closing;
     },

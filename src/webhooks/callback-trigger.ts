@@ -1,46 +1,27 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { JobRecord } from '../core/job-record.js';
-import type { JobStore } from '../core/job-store.js';
 import type { Logger } from '../core/logger.js';
+import type { WebhookEvent } from '../core/job-schema.js';
+import { webhookMessageId } from '../core/outbox.js';
 import type { WebhookQueue } from '../core/webhook-queue.js';
 
-const ENQUEUE_TRIES = 3;
-
 /**
- * Called once a job reached a terminal state: hands its webhook to the notifier's
- * queue (the executor never delivers itself, so a slow receiver cannot hold up jobs),
- * or marks the callback skipped when the client did not subscribe to that event.
+ * Hands a finished job's webhook to the notifier's queue (the executor never delivers
+ * itself, so a slow receiver cannot hold up jobs), on the target's delivery schedule. The
+ * job's callback state already says `pending`: the script that ended the job wrote it.
  */
 export class CallbackTrigger {
   constructor(
     private readonly config: GatewayConfig,
-    private readonly store: JobStore,
     private readonly queue: WebhookQueue,
     private readonly logger: Logger,
   ) {}
 
-  async jobEnded(record: JobRecord, status: 'succeeded' | 'failed' | 'canceled', finishedAtMs: number): Promise<void> {
-    if (!record.callback) return;
-    const event = `job.${status}` as const;
-    if (!record.callback.events.includes(event)) {
-      await this.store.transition(record.id, { from: '*', set: { callbackState: 'skipped' } });
-      return;
-    }
-    const schedule = this.config.targets.get(record.target)?.webhookScheduleMs ?? this.config.webhooks.scheduleMs;
-    // Stable across retries of this message; a replayed job that ends again sends a new one.
-    const messageId = `msg_${record.id.slice(4)}_${finishedAtMs.toString(36)}`;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.store.transition(record.id, { from: '*', set: { callbackState: 'pending' } });
-        await this.queue.enqueue({ jobId: record.id, event, messageId }, schedule.length, schedule[0] ?? 0);
-        this.logger.info({ event: 'webhook.queued', jobId: record.id, target: record.target, tenant: record.tenant, correlationId: record.correlationId, webhookId: messageId }, 'webhook queued');
-        return;
-      } catch (err) {
-        if (attempt >= ENQUEUE_TRIES) {
-          this.logger.error({ err, event: 'webhook.enqueue_failed', jobId: record.id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'could not queue the webhook');
-          throw err;
-        }
-      }
-    }
+  /** Idempotent while the message is pending: the same end gives the same message id. */
+  async send(job: Pick<JobRecord, 'id' | 'target' | 'tenant' | 'correlationId'>, event: WebhookEvent, endedAtMs: number): Promise<void> {
+    const schedule = this.config.targets.get(job.target)?.webhookScheduleMs ?? this.config.webhooks.scheduleMs;
+    const messageId = webhookMessageId(job.id, endedAtMs);
+    await this.queue.enqueue({ jobId: job.id, event, messageId }, schedule.length, schedule[0] ?? 0);
+    this.logger.info({ event: 'webhook.queued', jobId: job.id, target: job.target, tenant: job.tenant, correlationId: job.correlationId, webhookId: messageId }, 'webhook queued');
   }
 }

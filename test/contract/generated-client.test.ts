@@ -140,7 +140,7 @@ describe('a client generated from openapi.yaml (openapi-typescript + openapi-fet
     const out = await submitAndRead(baseUrl);
 
     expect(out.submit.httpStatus).toBe(202);
-    expect(out.submit.id).toMatch(/^job_[A-Za-z0-9_-]{22}$/);
+    expect(out.submit.id).toMatch(/^job_[A-Za-z0-9_-]{26}$/);
     expect(['queued', 'running', 'succeeded']).toContain(out.submit.status);
     expect(out.submit.location).toBe(`${baseUrl}/v1/jobs/${out.submit.id}`);
     expect(out.submit.self).toBe(`${baseUrl}/v1/jobs/${out.submit.id}`);

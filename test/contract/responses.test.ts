@@ -36,7 +36,7 @@ describe('responses match openapi.yaml', () => {
     await expectToMatchSpec('get', `/v1/jobs/${failed}/result`, await r().get(`/v1/jobs/${failed}/result`));
     await expectToMatchSpec('get', `/v1/jobs/${done}/events`, await r().get(`/v1/jobs/${done}/events`));
     await expectToMatchSpec('get', `/v1/jobs/${done}/deliveries`, await r().get(`/v1/jobs/${done}/deliveries`));
-    await expectToMatchSpec('get', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA', await r().get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA'));
+    await expectToMatchSpec('get', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA', await r().get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA'));
     await expectToMatchSpec('get', `/v1/jobs/${done}`, await r().get(`/v1/jobs/${done}?wait=x`));
     const page = await r().get('/v1/jobs?limit=1');
     await expectToMatchSpec('get', '/v1/jobs', page);
@@ -76,7 +76,7 @@ describe('responses match openapi.yaml', () => {
     const missing = `/v1/admin/webhook-dead-letters/${ids[0]}/redeliver`;
     await expectToMatchSpec('post', missing, await r().post(missing));
     await expectToMatchSpec('get', `/v1/admin/jobs/${ids[0]}`, await r().get(`/v1/admin/jobs/${ids[0]}`));
-    await expectToMatchSpec('get', '/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAA', await r().get('/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAA'));
+    await expectToMatchSpec('get', '/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA', await r().get('/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA'));
     await expectToMatchSpec('get', '/v1/admin/targets/fail/jobs', await r().get('/v1/admin/targets/fail/jobs?view=recent'));
     await expectToMatchSpec('get', '/v1/admin/targets/fail/jobs', await r().get('/v1/admin/targets/fail/jobs?view=x'));
     await expectToMatchSpec('get', '/v1/admin/targets/nope/jobs', await r().get('/v1/admin/targets/nope/jobs'));

@@ -46,7 +46,7 @@ describe('executors SIGKILLed repeatedly under load', () => {
     submitted = true;
     await chaos;
 
-    const report = await audit({ cluster: c, jobs: load.tracked, targets: ['echo'], receiver, toleratedFailures: ['worker_lost'], webhookGapAllowed: true, timeoutMs: budgetMs(120_000) });
+    const report = await audit({ cluster: c, jobs: load.tracked, targets: ['echo'], receiver, toleratedFailures: ['worker_lost'], timeoutMs: budgetMs(120_000) });
     const recovery = recoveryDelays(killedAt, report.lostNoticedAtMs);
     const bound = c.config.targets.get('echo')!.lockDurationMs + c.config.targets.get('echo')!.stalledIntervalMs;
     printFigures(
@@ -69,6 +69,7 @@ describe('executors SIGKILLed repeatedly under load', () => {
     expect(report.wrong).toEqual([]);
     expect(report.succeeded + (report.failedByFault.worker_lost ?? 0)).toBe(count);
     expect(report.queuesLeft).toBe(0);
+    expect(report.inFlightLeft).toBe(0);
     expect(report.webhooks?.missing).toEqual([]);
     expect(report.webhooks?.badSignatures).toBe(0);
   }

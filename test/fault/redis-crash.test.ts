@@ -49,7 +49,7 @@ describe('Redis SIGKILLed and restarted from its AOF', () => {
     done = true;
     const load = await loading;
 
-    const report = await audit({ cluster: c, jobs: load.tracked, targets: ['echo'], receiver, webhookGapAllowed: true, timeoutMs: budgetMs(120_000) });
+    const report = await audit({ cluster: c, jobs: load.tracked, targets: ['echo'], receiver, timeoutMs: budgetMs(120_000) });
     const lostIds = new Set(report.lost.map((l) => l.split(' ')[0]!));
     const strays = await unacknowledgedJobs(c, new Set(load.tracked.map((t) => t.id)));
     // Measured against the last kill: the one a lost job's acceptance came closest to.
@@ -99,6 +99,7 @@ describe('Redis SIGKILLed and restarted from its AOF', () => {
     expect(report.wrong).toEqual([]);
     expect(report.succeeded + report.noRecord.length).toBe(load.tracked.length);
     expect(report.queuesLeft).toBe(0);
+    expect(report.inFlightLeft).toBe(0);
     expect(report.webhooks?.missing).toEqual([]);
   }, budgetMs(240_000));
 

@@ -58,7 +58,7 @@ describe('Redis down for a while', () => {
     }
 
     const tracked = [...before.tracked, ...outage.tracked, ...after.tracked];
-    const report = await audit({ cluster: c, jobs: tracked, targets: ['echo'], receiver, webhookGapAllowed: true, timeoutMs: budgetMs(120_000) });
+    const report = await audit({ cluster: c, jobs: tracked, targets: ['echo'], receiver, timeoutMs: budgetMs(120_000) });
     printFigures(
       {
         scenario: `Redis stopped for ${downMs / 1_000} s`,
@@ -89,6 +89,7 @@ describe('Redis down for a while', () => {
     expect(report.wrong).toEqual([]);
     expect(report.succeeded).toBe(tracked.length);
     expect(report.queuesLeft).toBe(0);
+    expect(report.inFlightLeft).toBe(0);
     expect(report.webhooks?.missing).toEqual([]);
   }
 

@@ -80,6 +80,7 @@ describe('an upstream that fails, stalls and throttles', () => {
     expect(delaysAfter429.length).toBeGreaterThan(0);
     expect(delaysAfter429.every((ms) => ms >= 1_000)).toBe(true);
     expect(report.queuesLeft).toBe(0);
+    expect(report.inFlightLeft).toBe(0);
     expect(report.webhooks?.missing).toEqual([]);
     expect(report.webhooks?.badSignatures).toBe(0);
   }, budgetMs(240_000));

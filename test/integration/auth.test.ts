@@ -37,7 +37,7 @@ describe('API keys and tenancy', () => {
     const mine = await stack.request.post('/v1/jobs').set(as(acme)).set('Prefer', 'wait=10').send({ target: 'echo', input: { secret: 1 } });
     expect(mine.status).toBe(200);
     const id = mine.body.id as string;
-    const unknown = 'job_AAAAAAAAAAAAAAAAAAAAAA';
+    const unknown = 'job_AAAAAAAAAAAAAAAAAAAAAAAAAA';
     const routes: [string, string][] = [
       ['get', `/v1/jobs/${id}`],
       ['get', `/v1/jobs/${id}/result`],

@@ -58,9 +58,9 @@ describe('dead letters', () => {
   it('replays many, purges one and purges the rest of a target', async () => {
     const a = await failJob('a');
     const b = await failJob('b');
-    const bulk = await stack.request.post('/v1/admin/dead-letters/replay').send({ ids: [a, b, 'job_AAAAAAAAAAAAAAAAAAAAAA'] });
+    const bulk = await stack.request.post('/v1/admin/dead-letters/replay').send({ ids: [a, b, 'job_AAAAAAAAAAAAAAAAAAAAAAAAAA'] });
     expect(bulk.status).toBe(200);
-    expect(bulk.body).toEqual({ replayed: [a, b], notFound: ['job_AAAAAAAAAAAAAAAAAAAAAA'] });
+    expect(bulk.body).toEqual({ replayed: [a, b], notFound: ['job_AAAAAAAAAAAAAAAAAAAAAAAAAA'] });
     await eventually(async () => (await stack.request.get(`/v1/jobs/${b}`)).body.deadLettered === true);
     await eventually(async () => (await stack.request.get(`/v1/jobs/${a}`)).body.deadLettered === true);
 

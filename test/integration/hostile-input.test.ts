@@ -88,7 +88,7 @@ describe('hostile input', () => {
   });
 
   it('sends security headers, no CORS by default, and no stack traces or internal names', async () => {
-    const res = await stack.request.get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA').set('Origin', 'https://evil.example');
+    const res = await stack.request.get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA').set('Origin', 'https://evil.example');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBeTruthy();
     expect(res.headers['x-powered-by']).toBeUndefined();

@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys, bearer as as } from '../support/api-keys.js';
 import { createKeys } from '../../src/core/keys.js';
 import { JobStore } from '../../src/core/job-store.js';
+import { finishJob } from '../../src/core/finish-job.js';
 import { createHttpServer } from '../../src/http/http-server.js';
 import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 
-const { tokens, auth } = apiKeys({ other: 'client', solo: 'client' });
-const { other, solo } = tokens;
+const { tokens, auth } = apiKeys({ other: 'client', solo: 'client', ops: 'admin' });
+const { other, solo, ops } = tokens;
 
 describe('admission limits', () => {
   let stack: TestStack;
@@ -45,23 +46,24 @@ describe('admission limits', () => {
     const store = new JobStore(stack.redis, keys);
     const inFlight = () => stack.redis.zscore(keys.tenantInFlight('solo'), body.id);
     expect(await inFlight()).not.toBeNull();
-    // Running and back to queued (a retry): still counted, without rewriting the set.
+    // Running and back to queued (a retry): still counted, without touching the set.
     await store.transition(body.id, { from: ['queued'], set: { status: 'running', attempts: 1 } });
     await store.transition(body.id, { from: ['running'], set: { status: 'queued' } });
     expect(await inFlight()).not.toBeNull();
-    await store.transition(body.id, { from: ['queued'], set: { status: 'failed', deadLettered: true } });
-    expect(await inFlight()).toBeNull();
-    // A replay (terminal → queued) counts it again.
-    await store.transition(body.id, { from: ['failed'], set: { status: 'queued', deadLettered: false } });
+    // The end frees the slot through the target's outbox, written by the same script.
+    const record = (await store.get(body.id))!;
+    const ended = await finishJob(store, record, { status: 'failed', deadLetter: true, at: Date.now(), retentionMs: 60_000 });
+    expect(ended.ended).toBe(true);
+    await eventually(async () => expect(await inFlight()).toBeNull());
+    // A replay (terminal -> queued) counts it again before it answers.
+    const replay = await stack.request.post(`/v1/admin/dead-letters/${body.id}/replay`).set(as(ops));
+    expect(replay.status).toBe(202);
     expect(await inFlight()).not.toBeNull();
-
-    // With the tenant given (the executor's finish), the slot is freed beside the script...
-    const refused = await store.transition(body.id, { from: ['running'], set: { status: 'succeeded' }, tenant: 'solo' });
-    expect(refused.applied).toBe(false);
-    expect(await inFlight()).not.toBeNull(); // ...but only for a move allowed from every unfinished status
-    const done = await store.transition(body.id, { from: ['queued', 'running'], set: { status: 'succeeded' }, tenant: 'solo' });
-    expect(done.applied).toBe(true);
-    expect(await inFlight()).toBeNull();
+    // A refused end (it is queued, not running) writes no outbox entry: the slot stays.
+    const refused = await finishJob(store, record, { status: 'succeeded', from: ['running'], at: Date.now(), retentionMs: 60_000 });
+    expect(refused.ended).toBe(false);
+    await stack.gateway.relayNow();
+    expect(await inFlight()).not.toBeNull();
   });
 
   it('sheds load with 503 and Retry-After once a target queue is full', async () => {

@@ -16,7 +16,7 @@ describe('the notifier', () => {
     const notifier = new Notifier({ config, keys, store: new JobStore(connection, keys), connection, logger: createLogger({ level: 'debug', name: 'test' }, new LogSink()) });
     try {
       // A message for a job that does not exist: a started notifier drops it at once.
-      await queue.enqueue({ jobId: 'job_AAAAAAAAAAAAAAAAAAAAAA', event: 'job.succeeded', messageId: 'msg_test' }, 1, 0);
+      await queue.enqueue({ jobId: 'job_AAAAAAAAAAAAAAAAAAAAAAAAAA', event: 'job.succeeded', messageId: 'msg_test' }, 1, 0);
       await new Promise((r) => setTimeout(r, 500));
       expect(await queue.counts()).toMatchObject({ waiting: 1, active: 0 });
       await notifier.start();

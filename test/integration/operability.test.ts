@@ -61,7 +61,7 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
   it('labels a job id route by its template', async () => {
     const job = await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).send({ target: 'echo' });
     await stack.request.get(`/v1/jobs/${job.body.id as string}`).set(bearer(tokens.acme));
-    await stack.request.get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.acme));
+    await stack.request.get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.acme));
     const text = await scrape();
     expect(sample(text, 'asyncgw_http_request_duration_seconds_count', { route: '/v1/jobs/:id', status: '200' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'asyncgw_http_request_duration_seconds_count', { route: '/v1/jobs/:id', status: '404' })).toBeGreaterThanOrEqual(1);
@@ -183,7 +183,7 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
     expect(view.body.job).toMatchObject({ id, status: 'succeeded', attempts: 2 });
     expect(view.body.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'succeeded']);
     expect(view.body.deliveries).toEqual([]);
-    expect((await stack.request.get('/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.ops))).status).toBe(404);
+    expect((await stack.request.get('/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.ops))).status).toBe(404);
 
     const recent = await eventually(async () => {
       const r = await stack.request.get('/v1/admin/targets/flaky/jobs?view=recent&limit=5').set(bearer(tokens.ops));

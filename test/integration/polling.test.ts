@@ -48,7 +48,7 @@ describe('reading a job', () => {
   });
 
   it.each([
-    ['an unknown id', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA'],
+    ['an unknown id', '/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA'],
     ['a malformed id', '/v1/jobs/not-a-job'],
     ['a key pattern', '/v1/jobs/*'],
     ['a BullMQ key', '/v1/jobs/bull:echo:1'],
@@ -62,7 +62,7 @@ describe('reading a job', () => {
   });
 
   it('refuses a non-numeric wait with 400', async () => {
-    const res = await stack.request.get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAA?wait=soon');
+    const res = await stack.request.get('/v1/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA?wait=soon');
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('invalid_parameter');
   });

@@ -7,6 +7,7 @@ import type { Target } from '../../src/config/schema.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { JobStore } from '../../src/core/job-store.js';
+import { OutboxEntrySchema } from '../../src/core/outbox.js';
 import { createKeys, type Keys } from '../../src/core/keys.js';
 import { createLogger } from '../../src/core/logger.js';
 import { ABORT } from '../../workers/executor/attempt-failure.js';
@@ -123,13 +124,11 @@ describe('the processor decision table', () => {
     const target = config.targets.get(c.target ?? 'probe') as Target;
     const record = queuedRecord(T, { target: target.name, maxAttempts: target.attempts, correlationId: 'corr', payload: { kind: 'input', input: c.input }, ...c.record });
     await store.create(record);
-    const ended: string[] = [];
+    const kicks: string[] = [];
     const processJob = createProcessor(target, {
       store,
       logger: createLogger({ level: 'debug', name: 'test' }, new LogSink()),
-      onJobEnded: async (_r, status) => {
-        ended.push(status);
-      },
+      outboxWritten: (t) => kicks.push(t),
       now: () => T,
       random: () => RANDOM,
       handlers,
@@ -153,13 +152,19 @@ describe('the processor decision table', () => {
     if (c.errorCode !== undefined) expect(after.error?.code ?? null).toBe(c.errorCode);
     if (c.deadLettered !== undefined) {
       expect(after.deadLettered).toBe(c.deadLettered);
-      expect(await store.isDeadLetter(record.id)).toBe(c.deadLettered);
+      expect(await store.isDeadLetter(record)).toBe(c.deadLettered);
     }
     if (c.retryDelayMs !== undefined) expect(after.runAtMs).toBe(T + c.retryDelayMs);
     if (c.ended) expect(after.finishedAtMs).toBe(T);
     const attempts = await store.attempts(record.id);
     expect(attempts.map((a) => a.outcome)).toEqual(c.outcomes);
     if (c.outcomes[0] === 'lost') expect(attempts[0]).toMatchObject({ attempt: record.attempts, error: { code: 'worker_lost' }, finishedAt: new Date(T).toISOString() });
-    expect(ended).toEqual(c.ended ? [c.ended] : []);
+    // An end writes one outbox entry in the same script (the in-flight release and the
+    // webhook for the relay), and tells the relay once.
+    const outbox = (await redis.xrange(keys.outbox(target.name), '-', '+'))
+      .map(([, fields]) => OutboxEntrySchema.parse(JSON.parse(fields[1]!)))
+      .filter((e) => e.id === record.id);
+    expect(outbox.map((e) => e.kind === 'ended' && e.status)).toEqual(c.ended ? [c.ended] : []);
+    expect(kicks).toEqual(c.ended ? [target.name] : []);
   });
 });

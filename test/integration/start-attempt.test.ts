@@ -35,7 +35,7 @@ describe('JobStore.startIfQueued', () => {
   it('starts a plainly queued job as the decision path does, and hands back the record as it was', async () => {
     for (const over of [{}, { attempts: 1, startedAtMs: NOW - 800, runAtMs: NOW - 10 }]) {
       const fast = await put(queued(over));
-      const slow = await put(queued({ ...over, id: newJobId() }));
+      const slow = await put(queued({ ...over, id: newJobId('echo') }));
       const before = await store.startIfQueued(fast.id, NOW);
       expect(before).toEqual(fast);
       // The decision path's transition, as process-job.ts makes it.
@@ -66,7 +66,7 @@ describe('JobStore.startIfQueued', () => {
       expect(await store.startIfQueued(r.id, NOW), JSON.stringify(r)).toBeNull();
       expect(await stored(r.id)).toEqual(before);
     }
-    expect(await store.startIfQueued(newJobId(), NOW)).toBeNull();
+    expect(await store.startIfQueued(newJobId('echo'), NOW)).toBeNull();
     // A retry past the first attempt is not an expiry: only a first attempt expires.
     const retried = await put(queued({ attempts: 1, expiresAtMs: NOW - 1 }));
     expect(await store.startIfQueued(retried.id, NOW)).not.toBeNull();

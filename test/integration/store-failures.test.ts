@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeys } from '../../src/core/keys.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { eventually, startStack, type TestStack } from '../support/test-stack.js';
 
@@ -10,7 +11,7 @@ describe('when Redis fails during admission', () => {
       // A key of the wrong type makes BullMQ's add script fail inside real Redis,
       // while the job record's own write succeeds: the gateway must undo the record.
       const prefix = stack.config.server.keyPrefix;
-      await stack.redis.set(`${prefix}:q:{echo}:meta`, 'not-a-hash');
+      await stack.redis.set(`${prefix}:q:${createKeys(prefix).queueName('echo')}:meta`, 'not-a-hash');
       const res = await stack.request.post('/v1/jobs').send({ target: 'echo' });
       expect(res.status).toBe(500);
       expect(res.body.code).toBe('internal_error');
@@ -31,7 +32,7 @@ describe('when Redis refuses the undo too', () => {
       const prefix = stack.config.server.keyPrefix;
       // BullMQ's add fails (wrong-type meta key), and so does the undo: its ZREM on the
       // webhook dead-letter index meets a string. (A real outage does both at once.)
-      await stack.redis.set(`${prefix}:q:{echo}:meta`, 'not-a-hash');
+      await stack.redis.set(`${prefix}:q:${createKeys(prefix).queueName('echo')}:meta`, 'not-a-hash');
       await stack.redis.set(`${prefix}:webhook-dead-letters`, 'not-a-zset');
       const res = await stack.request.post('/v1/jobs').send({ target: 'echo' });
       expect(res.status).toBe(500);
@@ -56,6 +57,8 @@ describe('when Redis is slow', () => {
     const blocker = new Redis(redis.url);
     try {
       expect((await stack.request.post('/v1/jobs').send({ target: 'echo' })).status).toBe(202);
+      // Connected first, so that the sleep reaches Redis before the submit does.
+      await blocker.ping();
       const sleeping = blocker.call('DEBUG', 'SLEEP', '4').catch(() => undefined);
       const res = await stack.request.post('/v1/jobs').send({ target: 'echo' });
       expect(res.status).toBe(503);

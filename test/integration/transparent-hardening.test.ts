@@ -2,6 +2,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createKeys } from '../../src/core/keys.js';
 import { createHttpServer } from '../../src/http/http-server.js';
 import { apiKeys, bearer } from '../support/api-keys.js';
 import { DEMO_TARGETS, startStack, testConfig, type TestStack } from '../support/test-stack.js';
@@ -206,7 +207,7 @@ describe('transparent mode and submit: hostile framing, encodings, paths and cre
         expect([202, 400], reply.slice(0, 200)).toContain(status);
         if (status === 400) return;
         const id = /"id":"(job_[^"]+)"/.exec(reply)![1]!;
-        const payload = JSON.parse((await stack.redis.hget(`${stack.config.server.keyPrefix}:job:{${id}}`, 'payload'))!) as { request: { path: string } };
+        const payload = JSON.parse((await stack.redis.hget(createKeys(stack.config.server.keyPrefix).job(id), 'payload'))!) as { request: { path: string } };
         expect(payload.request.path).toBe(suffix);
         for (const s of segments) expect(dotLike(s), s).toBe(false);
         await stack.request.post(`/v1/jobs/${id}/cancel`).set(bearer(tokens.acme));
@@ -223,7 +224,7 @@ describe('transparent mode and submit: hostile framing, encodings, paths and cre
       .send('pay');
     expect(res.status).toBe(202);
     const id = res.body.id as string;
-    const stored = JSON.stringify(await stack.redis.hgetall(`${stack.config.server.keyPrefix}:job:{${id}}`));
+    const stored = JSON.stringify(await stack.redis.hgetall(createKeys(stack.config.server.keyPrefix).job(id)));
     expect(stored).not.toContain(tokens.acme);
     expect(stored).not.toContain('s3cr3t-session');
     await stack.request.get(`/v1/jobs/${id}?wait=20`).set(bearer(tokens.acme));

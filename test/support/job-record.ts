@@ -6,10 +6,11 @@ import type { JobRecord } from '../../src/core/job-record.js';
  * expiring a minute later), with `over` on top: the fixture the processor's tests share.
  */
 export function queuedRecord(nowMs: number, over: Partial<JobRecord> = {}): JobRecord {
+  const target = over.target ?? 'echo';
   return {
-    id: newJobId(),
+    id: newJobId(target),
     tenant: 'acme',
-    target: 'echo',
+    target,
     status: 'queued',
     createdAtMs: nowMs - 1_000,
     runAtMs: null,

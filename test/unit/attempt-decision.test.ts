@@ -20,7 +20,7 @@ const target = buildConfig(
 ).targets.get('t') as Target;
 
 // A fixed id: the decisions never look at it, and the table's expectations stay literal.
-const record = (over: Partial<JobRecord> = {}): JobRecord => queuedRecord(NOW, { id: 'job_AAAAAAAAAAAAAAAAAAAAAA', target: 't', createdAtMs: NOW - 10_000, ...over });
+const record = (over: Partial<JobRecord> = {}): JobRecord => queuedRecord(NOW, { id: 'job_AAAAAAAAAAAAAAAAAAAAAAAAAA', target: 't', createdAtMs: NOW - 10_000, ...over });
 
 const lost = (attempt: number): Attempt => ({
   attempt,

@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../../src/core/job-store.js';
 
 describe('list cursors', () => {
   it('round-trips a cursor and refuses a forged one', () => {
-    const c = { score: 1_795_000_000_000, id: newJobId() };
+    const c = { score: 1_795_000_000_000, id: newJobId('echo') };
     expect(decodeCursor(encodeCursor(c))).toEqual(c);
     expect(decodeCursor(Buffer.from('1:*').toString('base64url'))).toBeNull();
   });

@@ -14,8 +14,8 @@ import { createProcessor, type ProcessDeps } from './process-job.js';
 
 export interface ExecutorDeps {
   config: GatewayConfig;
-  /** Hands terminal events to the notifier. */
-  onJobEnded?: ProcessDeps['onJobEnded'];
+  /** Told when a job's end wrote its target's outbox (the OutboxRelay's kick). */
+  outboxWritten?: ProcessDeps['outboxWritten'];
   keys: Keys;
   store: JobStore;
   /** BullMQ worker connection (maxRetriesPerRequest: null); workers duplicate it for blocking reads. */
@@ -63,7 +63,7 @@ export class Executor {
     const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, {
       store,
       logger,
-      ...(this.deps.onJobEnded && { onJobEnded: this.deps.onJobEnded }),
+      ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }),
       ...(this.deps.observer && { observer: this.deps.observer }),
     }), {
       connection,
@@ -104,7 +104,7 @@ export class Executor {
       record,
       // No event: whatever broke the processor may break an append too; SSE falls back to the record.
       { status: 'failed', at: Date.now(), error, deadLetter: true, event: false, retentionMs: target.retentionMs },
-      { ...(this.deps.observer && { observer: this.deps.observer }), ...(this.deps.onJobEnded && { onJobEnded: this.deps.onJobEnded }) },
+      { ...(this.deps.observer && { observer: this.deps.observer }), ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }) },
     );
     if (ended.ended) logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');
   }

@@ -18,8 +18,8 @@ export { RetryLaterError };
 export interface ProcessDeps {
   store: JobStore;
   logger: Logger;
-  /** Runs once a job reached a terminal state (hands the webhook to the notifier). */
-  onJobEnded?: (record: JobRecord, status: 'succeeded' | 'failed' | 'canceled', finishedAtMs: number) => Promise<void>;
+  /** Told once a job's end wrote its target's outbox (the OutboxRelay's kick: the webhook and the in-flight release follow). */
+  outboxWritten?: (target: string) => void;
   /** Metrics and the dashboard's activity series. */
   observer?: JobObserver;
   random?: () => number;
@@ -44,7 +44,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
   const { store } = deps;
   const handlers = deps.handlers ?? installedHandlers;
   const observer = deps.observer ?? new JobObserver();
-  const listeners = { observer, ...(deps.onJobEnded && { onJobEnded: deps.onJobEnded }) };
+  const listeners = { observer, ...(deps.outboxWritten && { outboxWritten: deps.outboxWritten }) };
   /** The one way this processor ends a job (src/core/finish-job.ts). */
   const finish = (record: JobRecord, end: Omit<JobEnd, 'at' | 'retentionMs'>) => finishJob(store, record, { ...end, at: now(), retentionMs: target.retentionMs }, listeners);
 

@@ -4,8 +4,8 @@ that is plainly queued (not canceled, not a first attempt past its expiry): the 
 becomes running with its attempt count raised, a "running" event is appended and the change
 is published. The executor then needs no separate read of the record.
 
-KEYS[1]  the record            <p>:job:{<id>}
-KEYS[2]  its events            <p>:job:{<id>}:history
+KEYS[1]  the record            <p>:job:{<tag>}:<id>
+KEYS[2]  its events            <p>:job:{<tag>}:<id>:history
 ARGV[1]  now, ms (startedAt of a first attempt, and the event's time)
 ARGV[2]  the job channel       ARGV[3] the job id (published on it)
 ARGV[4]  events kept at most

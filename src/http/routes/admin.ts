@@ -2,7 +2,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import type { GatewayConfig } from '../../config/schema.js';
 import { ApiError } from '../../core/errors.js';
-import { isJobId } from '../../core/ids.js';
+import { isJobId, JOB_ID } from '../../core/ids.js';
 import type { AdminService } from '../../jobs/admin-service.js';
 import { zodToFieldErrors } from '../../jobs/field-errors.js';
 import { baseUrl } from '../base-url.js';
@@ -11,7 +11,7 @@ import { jsonBody } from '../middleware/json-body.js';
 
 const BulkSchema = z
   .strictObject({
-    ids: z.array(z.string().regex(/^job_[A-Za-z0-9_-]{22}$/, 'not a job id')).min(1).max(1_000).optional(),
+    ids: z.array(z.string().regex(JOB_ID, 'not a job id')).min(1).max(1_000).optional(),
     all: z.literal(true).optional(),
     target: z.string().optional(),
   })

@@ -14,8 +14,11 @@ export async function unacknowledgedJobs(cluster: Cluster, acknowledged: Readonl
   do {
     const [next, keys] = await cluster.observer.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
     cursor = next;
-    // The record itself ends with the hash tag; its :events, :attempts, :deliveries do not.
-    for (const k of keys) if (k.endsWith('}')) ids.push(k.slice(prefix.length, -1));
+    // The record is <p>:job:{<tag>}:<id>; its :history, :attempts, :deliveries have one more part.
+    for (const k of keys) {
+      const m = /^\{[^}]*\}:(job_[A-Za-z0-9_-]+)$/.exec(k.slice(prefix.length - 1));
+      if (m) ids.push(m[1]!);
+    }
   }
   while (cursor !== '0');
   const strays = ids.filter((id) => !acknowledged.has(id));

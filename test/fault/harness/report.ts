@@ -33,6 +33,7 @@ export function printFigures(f: ScenarioFigures, a: AuditReport): void {
     ['attempts', a.attempts],
     ['lost-attempts(worker_lost)', a.lostAttempts],
     ['queue-left', a.queuesLeft],
+    ['in-flight-left', a.inFlightLeft],
     ...(f.kills !== undefined ? [['kills', f.kills] as [string, number]] : []),
     ...(w
       ? ([
@@ -40,7 +41,6 @@ export function printFigures(f: ScenarioFigures, a: AuditReport): void {
           ['webhooks-delivered', w.delivered],
           ['webhook-duplicates', w.duplicates],
           ['jobs-notified-twice', w.notifiedTwice],
-          ['webhook-gap(documented)', w.gap.length],
           ['webhooks-MISSING', w.missing.length],
           ['bad-signatures', w.badSignatures],
         ] as [string, number][])
@@ -50,6 +50,6 @@ export function printFigures(f: ScenarioFigures, a: AuditReport): void {
   ];
   const lines = [`[fault] ${f.scenario}`, ...parts.map(([k, v]) => `  ${k.padEnd(28)} ${v}`)];
   const sample = (label: string, list: string[]) => (list.length ? [`  ${label} (first 5): ${list.slice(0, 5).join('; ')}`] : []);
-  lines.push(...sample('lost', a.lost), ...sample('wrong', a.wrong), ...sample('webhooks missing', w?.missing ?? []), ...sample('webhook gap', w?.gap ?? []));
+  lines.push(...sample('lost', a.lost), ...sample('wrong', a.wrong), ...sample('webhooks missing', w?.missing ?? []));
   process.stderr.write(`${lines.join('\n')}\n`);
 }

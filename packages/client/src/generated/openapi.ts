@@ -716,6 +716,7 @@ export interface components {
             };
         };
         JobDocument: {
+            /** @description `job_`, 4 characters naming the Redis slot of the job's target, and 128 random bits (base64url). Opaque: clients keep it and send it back as it is. */
             id: string;
             target: string;
             status: components["schemas"]["JobStatus"];
