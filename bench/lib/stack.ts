@@ -5,6 +5,7 @@ import { JobQueues } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { JobStore } from '../../src/core/job-store.js';
 import { TenantAdmission } from '../../src/core/tenant-admission.js';
+import { TenantJobList } from '../../src/core/tenant-job-list.js';
 import { JobWatcher } from '../../src/core/job-watcher.js';
 import { createKeys, type Keys } from '../../src/core/keys.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -48,7 +49,7 @@ export async function openStack(redisUrl: string, configPath: string): Promise<B
   const silent = createLogger({ level: 'silent' });
   const trigger = new CallbackTrigger(config, webhooks, silent);
   // submit() never waits on the watcher; it is never started.
-  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { handlers, admission: new TenantAdmission(redis, keys, indexHorizonMs(config)) });
+  const service = new JobService(config, store, queues, new JobWatcher(redis, keys.jobChannel(), (ids) => store.eventVersions(ids)), silent, { handlers, admission: new TenantAdmission(redis, keys, indexHorizonMs(config)), list: new TenantJobList(redis, keys, store) });
   return {
     config,
     keys,

@@ -64,21 +64,6 @@ export interface StoredEvent {
   event: JobEvent;
 }
 
-export interface ListPage {
-  records: JobRecord[];
-  nextCursor: string | null;
-}
-
-export interface ListFilter {
-  status?: JobStatus;
-  target?: string;
-  correlationId?: string;
-  metadata?: Record<string, string>;
-}
-
-/** How many index entries one list call may read before it returns what it has. */
-const LIST_SCAN_CAP = 1_000;
-
 export class JobStore {
   constructor(
     private readonly redis: Redis,
@@ -196,24 +181,6 @@ export class JobStore {
     return raw.map((d) => JSON.parse(d) as Delivery);
   }
 
-  async addWebhookDeadLetter(id: string, atMs: number): Promise<void> {
-    await this.redis.zadd(this.keys.webhookDeadLetters(), atMs, id);
-  }
-
-  async removeWebhookDeadLetter(id: string): Promise<boolean> {
-    return (await this.redis.zrem(this.keys.webhookDeadLetters(), id)) === 1;
-  }
-
-  async isWebhookDeadLetter(id: string): Promise<boolean> {
-    return (await this.redis.zscore(this.keys.webhookDeadLetters(), id)) !== null;
-  }
-
-  async webhookDeadLetterIds(offset: number, limit: number): Promise<{ ids: string[]; total: number }> {
-    const key = this.keys.webhookDeadLetters();
-    const [ids, total] = await Promise.all([this.redis.zrevrange(key, offset, offset + limit - 1), this.redis.zcard(key)]);
-    return { ids, total };
-  }
-
   async attempts(id: string): Promise<Attempt[]> {
     const raw = await this.redis.lrange(this.keys.jobAttempts(id), 0, -1);
     return raw.map((a) => JSON.parse(a) as Attempt);
@@ -245,98 +212,4 @@ export class JobStore {
     const replies = (await pipe.exec()) ?? [];
     return replies.map(([err, value]) => (err ? null : (value as string | null)));
   }
-
-  /** Newest first; the cursor is opaque to clients (score and id of the last item). */
-  async listForTenant(tenant: string, limit: number, cursor: Cursor | null, filter: ListFilter): Promise<ListPage> {
-    const indexKey = this.keys.tenantJobs(tenant);
-    const out: JobRecord[] = [];
-    let position = cursor;
-    let scanned = 0;
-    while (out.length < limit && scanned < LIST_SCAN_CAP) {
-      const batch = await this.indexPage(indexKey, position, Math.min(100, limit * 2 + 10));
-      if (batch.length === 0) return { records: out, nextCursor: null };
-      scanned += batch.length;
-      const records = await this.getMany(batch.map((b) => b.id));
-      const gone: string[] = [];
-      for (let i = 0; i < batch.length && out.length < limit; i++) {
-        const entry = batch[i]!;
-        position = entry;
-        const record = records[i];
-        if (!record) gone.push(entry.id);
-        else if (record.tenant === tenant && matches(record, filter)) out.push(record);
-      }
-      // Finished jobs expire on their own; their index entries are dropped as they are met.
-      if (gone.length) await this.redis.zrem(indexKey, ...gone);
-    }
-    return { records: out, nextCursor: position ? encodeCursor(position) : null };
-  }
-
-  private async indexPage(key: string, after: Cursor | null, count: number): Promise<Cursor[]> {
-    const max = after ? String(after.score) : '+inf';
-    const out: Cursor[] = [];
-    let offset = 0;
-    // Entries sharing the cursor's score are ordered by member; skip those already returned.
-    for (;;) {
-      const raw = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, count);
-      if (raw.length === 0) return out;
-      for (let i = 0; i < raw.length; i += 2) {
-        const entry = { id: raw[i]!, score: Number(raw[i + 1]) };
-        if (after && entry.score === after.score && entry.id >= after.id) continue;
-        out.push(entry);
-      }
-      if (out.length > 0 || raw.length < count * 2) return out;
-      offset += count;
-    }
-  }
-
-  /**
-   * A page of dead-letter ids, newest failure first, of one target or of all: each target's
-   * index lives on its own slot, so a page across targets merges the first offset + limit of
-   * each (the admin list; targets are few). `total` counts the same set.
-   */
-  async deadLetterIds(offset: number, limit: number, targets: readonly string[]): Promise<{ ids: string[]; total: number }> {
-    const { redis, keys } = this;
-    const per = await Promise.all(
-      targets.map(async (t) => {
-        const key = keys.targetDeadLetters(t);
-        const [raw, count] = await Promise.all([redis.zrevrange(key, 0, offset + limit - 1, 'WITHSCORES'), redis.zcard(key)]);
-        const entries: { id: string; score: number }[] = [];
-        for (let i = 0; i + 1 < raw.length; i += 2) entries.push({ id: raw[i]!, score: Number(raw[i + 1]) });
-        return { entries, count };
-      }),
-    );
-    const merged = per.flatMap((p) => p.entries).sort((a, b) => b.score - a.score || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    return { ids: merged.slice(offset, offset + limit).map((e) => e.id), total: per.reduce((sum, p) => sum + p.count, 0) };
-  }
-
-  async isDeadLetter(record: Pick<JobRecord, 'id' | 'target'>): Promise<boolean> {
-    return (await this.redis.zscore(this.keys.targetDeadLetters(record.target), record.id)) !== null;
-  }
 }
-
-export interface Cursor {
-  score: number;
-  id: string;
-}
-
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(`${c.score}:${c.id}`).toString('base64url');
-}
-
-export function decodeCursor(raw: string): Cursor | null {
-  const text = Buffer.from(raw, 'base64url').toString('utf8');
-  const m = /^(\d{1,16}):(job_[A-Za-z0-9_-]{26})$/.exec(text);
-  return m ? { score: Number(m[1]), id: m[2]! } : null;
-}
-
-function matches(r: JobRecord, f: ListFilter): boolean {
-  if (f.status && r.status !== f.status) return false;
-  if (f.target && r.target !== f.target) return false;
-  if (f.correlationId && r.correlationId !== f.correlationId) return false;
-  if (f.metadata) {
-    for (const [k, v] of Object.entries(f.metadata)) if (r.metadata[k] !== v) return false;
-  }
-  return true;
-}
-
-

@@ -8,6 +8,7 @@ import type { Logger } from '../core/logger.js';
 import type { Delivery } from '../core/job-schema.js';
 import type { FleetStatus, TargetStatus } from '../observability/fleet-status.js';
 import type { JobActivity, MinuteCounts } from '../observability/job-activity.js';
+import type { DeadLetterIndex } from '../core/dead-letter-index.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { RetryUntilDone } from './retry-until-done.js';
 
@@ -39,6 +40,7 @@ export interface AdminDeps {
   logger: Logger;
   fleet: FleetStatus;
   activity: JobActivity;
+  deadLetters: DeadLetterIndex;
   trigger?: CallbackTrigger | null;
   /** Relays the target's outbox now, after a replay (or its undo) wrote it. */
   outboxWritten?: (target: string) => Promise<void>;
@@ -57,6 +59,7 @@ export class AdminService {
   private readonly logger: Logger;
   private readonly fleet: FleetStatus;
   private readonly activity: JobActivity;
+  private readonly deadLetters: DeadLetterIndex;
   private readonly trigger: CallbackTrigger | null;
   private readonly outboxWritten: (target: string) => Promise<void>;
 
@@ -64,7 +67,7 @@ export class AdminService {
   private readonly restores: RetryUntilDone;
 
   constructor(deps: AdminDeps) {
-    ({ config: this.config, store: this.store, queues: this.queues, logger: this.logger, fleet: this.fleet, activity: this.activity } = deps);
+    ({ config: this.config, store: this.store, queues: this.queues, logger: this.logger, fleet: this.fleet, activity: this.activity, deadLetters: this.deadLetters } = deps);
     this.trigger = deps.trigger ?? null;
     this.outboxWritten = deps.outboxWritten ?? (() => Promise.resolve());
     const logger = this.logger;
@@ -143,13 +146,13 @@ export class AdminService {
 
   /** A page of dead letters, newest failure first, of every target or of one (its own index: `total` counts its own). */
   async listDeadLetters(offset: number, limit: number, targetName?: string): Promise<{ items: JobRecord[]; total: number }> {
-    const { ids, total } = await this.store.deadLetterIds(offset, limit, this.indexedTargets(targetName));
+    const { ids, total } = await this.deadLetters.jobPage(offset, limit, this.indexedTargets(targetName));
     return { items: (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null), total };
   }
 
   async deadLetter(id: string): Promise<DeadLetter> {
     const record = await this.store.get(id);
-    if (!record || !record.deadLettered || !(await this.store.isDeadLetter(record))) {
+    if (!record || !record.deadLettered || !(await this.deadLetters.isJobDeadLetter(record))) {
       throw new ApiError('dead_letter_not_found', `no dead letter ${id}`);
     }
     return { record, attempts: await this.store.attempts(id) };
@@ -208,7 +211,7 @@ export class AdminService {
   }
 
   async listWebhookDeadLetters(offset: number, limit: number): Promise<{ items: JobRecord[]; total: number }> {
-    const { ids, total } = await this.store.webhookDeadLetterIds(offset, limit);
+    const { ids, total } = await this.deadLetters.webhookPage(offset, limit);
     return { items: (await this.store.getMany(ids)).filter((r): r is JobRecord => r !== null), total };
   }
 
@@ -218,7 +221,7 @@ export class AdminService {
     // A finished job whose callback is still pending may have lost its message (a crash
     // between the terminal state and the enqueue): redelivering it is safe, because a
     // message still queued has the same id and BullMQ ignores the duplicate.
-    const redeliverable = finished && ((orPending && record.callbackState === 'pending') || (await this.store.isWebhookDeadLetter(id)));
+    const redeliverable = finished && ((orPending && record.callbackState === 'pending') || (await this.deadLetters.isWebhookDeadLetter(id)));
     if (!record || !redeliverable) throw new ApiError('dead_letter_not_found', `no webhook dead letter for job ${id}`);
     return record;
   }
@@ -230,7 +233,7 @@ export class AdminService {
   async redeliver(id: string): Promise<JobRecord> {
     const record = await this.webhookDeadLetter(id, true);
     if (!this.trigger) throw new Error('no webhook queue configured');
-    await this.store.removeWebhookDeadLetter(id);
+    await this.deadLetters.removeWebhook(id);
     await this.store.transition(id, { from: '*', set: { callbackState: 'pending' } });
     await this.trigger.send(record, `job.${record.status as 'succeeded' | 'failed' | 'canceled'}`, record.finishedAtMs!);
     this.logger.info({ event: 'webhook.redelivered', jobId: id, target: record.target, tenant: record.tenant, correlationId: record.correlationId }, 'webhook redelivery queued');
@@ -239,7 +242,7 @@ export class AdminService {
 
   async purgeWebhook(id: string): Promise<void> {
     await this.webhookDeadLetter(id);
-    await this.store.removeWebhookDeadLetter(id);
+    await this.deadLetters.removeWebhook(id);
   }
 
   /** Applies `action` to the given ids, or to every dead letter (of one target) when ids is absent. */
@@ -270,7 +273,7 @@ export class AdminService {
   private async allDeadLetterIds(targetName?: string): Promise<string[]> {
     const out: string[] = [];
     for (let offset = 0; ; offset += 500) {
-      const { ids } = await this.store.deadLetterIds(offset, 500, this.indexedTargets(targetName));
+      const { ids } = await this.deadLetters.jobPage(offset, 500, this.indexedTargets(targetName));
       out.push(...ids);
       if (ids.length < 500) return out;
     }

@@ -4,8 +4,8 @@ import { newJobId } from '../core/ids.js';
 import type { JobQueues } from '../core/job-queues.js';
 import type { JobPayload, JobRecord } from '../core/job-record.js';
 import { isTerminal, type JobStatus } from '../core/job-schema.js';
-import type { JobStore, ListFilter, ListPage } from '../core/job-store.js';
-import { decodeCursor } from '../core/job-store.js';
+import type { JobStore } from '../core/job-store.js';
+import { decodeCursor, type ListFilter, type ListPage, type TenantJobList } from '../core/tenant-job-list.js';
 import { finishJob } from '../core/finish-job.js';
 import type { JobWatcher } from '../core/job-watcher.js';
 import type { TenantAdmission } from '../core/tenant-admission.js';
@@ -60,10 +60,11 @@ export class JobService {
     private readonly queues: JobQueues,
     private readonly watcher: JobWatcher,
     private readonly logger: Logger,
-    opts: { handlers: HandlerInputs; admission: TenantAdmission; outboxWritten?: (target: string) => Promise<void>; resolve?: Resolver; observer?: JobObserver },
+    opts: { handlers: HandlerInputs; admission: TenantAdmission; list: TenantJobList; outboxWritten?: (target: string) => Promise<void>; resolve?: Resolver; observer?: JobObserver },
   ) {
     this.handlers = opts.handlers;
     this.admission = opts.admission;
+    this.jobList = opts.list;
     this.callbackPolicy = createAddressPolicy(config.webhooks.allowlist);
     this.outboxWritten = opts.outboxWritten ?? null;
     this.resolve = opts.resolve ?? systemResolver;
@@ -76,6 +77,7 @@ export class JobService {
   }
 
   private readonly admission: TenantAdmission;
+  private readonly jobList: TenantJobList;
   /** Undos of half-stored submits that Redis refused at the time. */
   private readonly undos: RetryUntilDone;
   /** The OutboxRelay's kick, after a cancel wrote the target's outbox. */
@@ -311,7 +313,7 @@ export class JobService {
   async list(tenant: string, limit: number, cursor: string | undefined, filter: ListFilter): Promise<ListPage> {
     const position = cursor === undefined ? null : decodeCursor(cursor);
     if (cursor !== undefined && !position) throw new ApiError('invalid_parameter', 'cursor is not one this API issued');
-    return this.store.listForTenant(tenant, limit, position, filter);
+    return this.jobList.page(tenant, limit, position, filter);
   }
 }
 

@@ -5,6 +5,8 @@ import type { GatewayConfig } from '../config/schema.js';
 import { JobQueues } from '../core/job-queues.js';
 import { IdempotencyStore } from '../core/idempotency-store.js';
 import { JobStore } from '../core/job-store.js';
+import { DeadLetterIndex } from '../core/dead-letter-index.js';
+import { TenantJobList } from '../core/tenant-job-list.js';
 import { JobWatcher } from '../core/job-watcher.js';
 import { TenantAdmission } from '../core/tenant-admission.js';
 import { BatchedRateLimiter } from '../auth/batched-rate-limiter.js';
@@ -18,6 +20,7 @@ import { indexHorizonMs } from './index-horizon.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { OutboxRelay } from '../jobs/outbox-relay.js';
+import { InFlightAudit } from '../jobs/in-flight-audit.js';
 import { newWorkerId } from '../observability/worker-heartbeat.js';
 import { AdminSessions } from '../auth/admin-sessions.js';
 import { FleetStatus } from '../observability/fleet-status.js';
@@ -68,14 +71,17 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   countRedisErrors(relayConnection, 'gateway-relay', metrics, logger);
   const relay = new OutboxRelay(relayConnection, keys, [...config.targets.keys()], trigger, logger, { consumer: newWorkerId('gateway') });
   await relay.start();
+  // Frees the in-flight slots a gateway that died between admission and storing left taken.
+  const inFlightAudit = new InFlightAudit(relayConnection, keys, logger);
+  inFlightAudit.start();
   const activity = new JobActivity(redis, keys);
   const fleet = new FleetStatus(redis, keys, queues, config.targets);
   registerQueueCollectors(metrics, fleet);
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
   rateLimiter.start();
-  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, outboxWritten: () => relay.runOnce(), observer: new JobObserver(metrics, activity) });
-  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, outboxWritten: () => relay.runOnce() });
+  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runOnce(), observer: new JobObserver(metrics, activity) });
+  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), outboxWritten: () => relay.runOnce() });
   const app = createApp({
     config,
     jobs,
@@ -106,6 +112,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
         await rateLimiter.stop().catch(() => undefined);
         await jobs.close();
         await admin.close();
+        inFlightAudit.stop();
         await relay.close();
         await activity.close();
         await queues.close();

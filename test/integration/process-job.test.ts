@@ -6,6 +6,7 @@ import { buildConfig } from '../../src/config/load-config.js';
 import type { Target } from '../../src/config/schema.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobRecord } from '../../src/core/job-record.js';
+import { DeadLetterIndex } from '../../src/core/dead-letter-index.js';
 import { JobStore } from '../../src/core/job-store.js';
 import { OutboxEntrySchema } from '../../src/core/outbox.js';
 import { createKeys, type Keys } from '../../src/core/keys.js';
@@ -152,7 +153,7 @@ describe('the processor decision table', () => {
     if (c.errorCode !== undefined) expect(after.error?.code ?? null).toBe(c.errorCode);
     if (c.deadLettered !== undefined) {
       expect(after.deadLettered).toBe(c.deadLettered);
-      expect(await store.isDeadLetter(record)).toBe(c.deadLettered);
+      expect(await new DeadLetterIndex(redis, keys).isJobDeadLetter(record)).toBe(c.deadLettered);
     }
     if (c.retryDelayMs !== undefined) expect(after.runAtMs).toBe(T + c.retryDelayMs);
     if (c.ended) expect(after.finishedAtMs).toBe(T);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newJobId } from '../../src/core/ids.js';
-import { decodeCursor, encodeCursor } from '../../src/core/job-store.js';
+import { decodeCursor, encodeCursor } from '../../src/core/tenant-job-list.js';
 
 describe('list cursors', () => {
   it('round-trips a cursor and refuses a forged one', () => {

@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { GatewayConfig } from '../../src/config/schema.js';
+import { DeadLetterIndex } from '../../src/core/dead-letter-index.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Keys } from '../../src/core/keys.js';
 import type { Logger } from '../../src/core/logger.js';
@@ -47,7 +48,10 @@ export class Notifier {
   private readonly metrics: Metrics;
   private readonly random: () => number;
 
+  private readonly deadLetters: DeadLetterIndex;
+
   constructor(private readonly deps: NotifierDeps) {
+    this.deadLetters = new DeadLetterIndex(deps.connection, deps.keys);
     this.metrics = deps.metrics ?? createMetrics({ process: 'notifier' });
     this.policy = createAddressPolicy(deps.config.webhooks.allowlist);
     this.random = deps.random ?? Math.random;
@@ -170,7 +174,7 @@ export class Notifier {
   /** The callback failed for good: an operator sees it among the webhook dead letters and can redeliver it. */
   private async deadLetter(jobId: string): Promise<void> {
     await this.deps.store.transition(jobId, { from: '*', set: { callbackState: 'failed' } });
-    await this.deps.store.addWebhookDeadLetter(jobId, Date.now());
+    await this.deadLetters.addWebhook(jobId, Date.now());
   }
 
   /** Idempotent: running deliveries finish (each is bounded by the webhook timeout). */

@@ -4,7 +4,7 @@ import { ApiError } from '../../core/errors.js';
 import { isJobId } from '../../core/ids.js';
 import { HttpResultSchema, JOB_STATUSES, SubmitRequestSchema, isTerminal, type JobStatus } from '../../core/job-schema.js';
 import type { JobRecord } from '../../core/job-record.js';
-import type { ListFilter } from '../../core/job-store.js';
+import type { ListFilter } from '../../core/tenant-job-list.js';
 import type { JobService } from '../../jobs/job-service.js';
 import { zodToFieldErrors } from '../../jobs/field-errors.js';
 import { baseUrl } from '../base-url.js';

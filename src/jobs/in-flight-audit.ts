@@ -1,0 +1,85 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../core/keys.js';
+import type { Logger } from '../core/logger.js';
+
+/** Entries looked at per tenant per round. */
+const BATCH = 500;
+
+export interface InFlightAuditOptions {
+  /** How often a round runs. */
+  everyMs?: number;
+  /** An in-flight entry younger than this is never touched: its submit may still be writing the record. */
+  graceMs?: number;
+}
+
+/**
+ * Frees the in-flight slots of jobs that were never stored. Admission (the tenant's slot)
+ * and the record (the target's slot) are two round trips; a gateway that dies between them
+ * leaves the slot taken for a job that does not exist (its client got no 202). Every
+ * unfinished job has a record that does not expire, so an entry older than `graceMs` whose
+ * record is gone is such a leftover (or a job whose end's record expired before its own
+ * outbox entry was relayed): it is removed, and counted in the log.
+ *
+ * Tenants are found by SCAN of their in-flight keys (once a minute, a few commands per
+ * tenant). On Redis Cluster, SCAN runs per master; that is the scale-out issue's.
+ */
+export class InFlightAudit {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+  private readonly everyMs: number;
+  private readonly graceMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+    private readonly logger: Logger,
+    opts: InFlightAuditOptions = {},
+  ) {
+    this.everyMs = opts.everyMs ?? 60_000;
+    this.graceMs = opts.graceMs ?? 60_000;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.runOnce().catch((err: unknown) => this.logger.warn({ event: 'in_flight.audit_failed', err }, 'could not audit the in-flight sets yet; retrying'));
+    }, this.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One round; resolves with how many leftover slots it freed. */
+  runOnce(nowMs = Date.now()): Promise<number> {
+    this.running ??= this.round(nowMs).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async round(nowMs: number): Promise<number> {
+    const pattern = this.keys.tenantInFlight('*');
+    let freed = 0;
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+      cursor = next;
+      for (const key of found) freed += await this.auditSet(key, nowMs);
+    } while (cursor !== '0');
+    return freed;
+  }
+
+  private async auditSet(key: string, nowMs: number): Promise<number> {
+    const ids = await this.redis.zrangebyscore(key, '-inf', nowMs - this.graceMs, 'LIMIT', 0, BATCH);
+    if (ids.length === 0) return 0;
+    // One EXISTS per record: the records live on their targets' slots.
+    const exists = await Promise.all(ids.map((id) => this.redis.exists(this.keys.job(id))));
+    const gone = ids.filter((_, i) => exists[i] === 0);
+    if (gone.length === 0) return 0;
+    const removed = await this.redis.zrem(key, ...gone);
+    this.logger.warn({ event: 'in_flight.leftovers_freed', key, count: removed, jobIds: gone.slice(0, 20) }, 'freed in-flight slots of jobs that were never stored');
+    return removed;
+  }
+}

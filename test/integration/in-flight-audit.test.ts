@@ -1,0 +1,50 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { JobStore } from '../../src/core/job-store.js';
+import { createKeys } from '../../src/core/keys.js';
+import { createLogger } from '../../src/core/logger.js';
+import { TenantAdmission } from '../../src/core/tenant-admission.js';
+import { InFlightAudit } from '../../src/jobs/in-flight-audit.js';
+import { queuedRecord } from '../support/job-record.js';
+import { deleteMatching } from '../support/redis-keys.js';
+import { LogSink, uniquePrefix } from '../support/test-stack.js';
+
+describe('the in-flight audit: slots a gateway died holding', () => {
+  let redis: Redis;
+  const keys = createKeys(uniquePrefix());
+  const logs = new LogSink();
+  const GRACE = 60_000;
+  const limits = { requestsPerWindow: 1_000, windowMs: 60_000, maxInFlightJobs: 10 };
+  beforeAll(() => {
+    redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await deleteMatching(redis, `${keys.prefix}:*`);
+    redis.disconnect();
+  });
+
+  it('frees the slot of a job admitted but never stored, once past the grace, and nothing else', async () => {
+    const admission = new TenantAdmission(redis, keys, 86_400_000);
+    const store = new JobStore(redis, keys);
+    const now = Date.now();
+    // Admitted two minutes ago, then its gateway died before writing the record.
+    const orphan = queuedRecord(now, { tenant: 'acme' });
+    expect((await admission.admit('acme', orphan.id, limits, now - 2 * GRACE)).admitted).toBe(true);
+    // Admitted as long ago and stored: an unfinished job, whatever its age.
+    const stored = queuedRecord(now, { tenant: 'acme' });
+    expect((await admission.admit('acme', stored.id, limits, now - 2 * GRACE)).admitted).toBe(true);
+    await store.create(stored);
+    // Admitted a moment ago, record not written yet: its submit may still be on its way.
+    const fresh = queuedRecord(now, { tenant: 'other' });
+    expect((await admission.admit('other', fresh.id, limits, now - 1_000)).admitted).toBe(true);
+
+    const audit = new InFlightAudit(redis, keys, createLogger({ level: 'debug', name: 'test' }, logs), { graceMs: GRACE });
+    expect(await audit.runOnce(now)).toBe(1);
+    expect(await redis.zscore(keys.tenantInFlight('acme'), orphan.id)).toBeNull();
+    expect(await redis.zscore(keys.tenantInFlight('acme'), stored.id)).not.toBeNull();
+    expect(await redis.zscore(keys.tenantInFlight('other'), fresh.id)).not.toBeNull();
+    expect(logs.lines.find((l) => l.event === 'in_flight.leftovers_freed')).toMatchObject({ count: 1, jobIds: [orphan.id] });
+    // The room is the tenant's again: a second round finds nothing to do.
+    expect(await audit.runOnce(now)).toBe(0);
+  });
+});
