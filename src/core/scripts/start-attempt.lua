@@ -23,7 +23,8 @@ if f.status ~= 'queued' or f.cancelRequested == '1' then return {} end
 local attempts = tonumber(f.attempts) or 0
 if attempts == 0 and tonumber(ARGV[1]) > tonumber(f.expiresAt) then return {} end
 local attempt = attempts + 1
-redis.call('HSET', KEYS[1], 'status', 'running', 'attempts', attempt, 'runAt', '')
+redis.call('HSET', KEYS[1], 'status', 'running', 'attempts', attempt)
+redis.call('HDEL', KEYS[1], 'runAt')
 if not f.startedAt or f.startedAt == '' then redis.call('HSET', KEYS[1], 'startedAt', ARGV[1]) end
 -- The event as transition.lua appends it: "<seq> <json>", seq counting on from the newest.
 local newest = redis.call('LINDEX', KEYS[2], -1)

@@ -26,7 +26,7 @@ ARGV[4]  the event's JSON, or ""  ARGV[5] expiry: > 0 ms, 0 leave as is, < 0 per
 ARGV[6]  the attempt's JSON, or "" ARGV[7] events kept at most
 ARGV[8]  dead-letter index: "" leave, "-" remove, else the score to add the job with
 ARGV[9]  the outbox entry's JSON, or ""
-ARGV[10..] field, value, ... to set on the record
+ARGV[10..] field, value, ... to set on the record (a value "" deletes the field)
 
 Returns {applied (1|0), previous status ('' when the job does not exist), tenant}, or a
 WRONGTYPE error, having changed nothing, when a key it would write holds another type.
@@ -59,7 +59,18 @@ if ARGV[8] == '-' then
 elseif ARGV[8] ~= '' then
   redis.call('ZADD', KEYS[4], ARGV[8], ARGV[3])
 end
-if #ARGV >= 10 then redis.call('HSET', KEYS[1], unpack(ARGV, 10)) end
+-- The record keeps no empty fields: a field set to "" is deleted instead.
+local set, del = {}, {}
+for i = 10, #ARGV - 1, 2 do
+  if ARGV[i + 1] == '' then
+    del[#del + 1] = ARGV[i]
+  else
+    set[#set + 1] = ARGV[i]
+    set[#set + 1] = ARGV[i + 1]
+  end
+end
+if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end
 local ttl = tonumber(ARGV[5])
 if ttl > 0 then
   for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
