@@ -58,14 +58,14 @@ function json<T>(v: string | undefined, fallback: T): T {
 }
 
 /**
- * The hash fields a new record is written with. An empty field (a null, a false flag) is
- * left out, and a change that empties one deletes it (the scripts HDEL a field set to ""):
- * decodeRecord reads a missing field as empty, and a finished job's record is about a
- * hundred bytes smaller for it (half a dozen fields no finished job fills).
+ * The hash fields a new record is written with. An empty field (a null, a false flag, a
+ * default) is left out, and a change that empties one deletes it (the scripts HDEL a field
+ * set to ""): decodeRecord reads a missing field as empty, and a finished job's record is
+ * 130 bytes smaller for it (MEMORY USAGE 552 -> 420 B: the fields no finished job fills).
  */
 export function encodeRecord(r: JobRecord): Record<string, string> {
+  // No `id` field: the key carries it (decodeRecord is given it).
   const all: Record<string, string> = {
-    id: r.id,
     tenant: r.tenant,
     target: r.target,
     status: r.status,
@@ -89,18 +89,18 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
     callbackState: r.callbackState ?? '',
   };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all)) if (v !== '' && !(FLAGS.has(k) && v === '0')) out[k] = v;
+  for (const [k, v] of Object.entries(all)) if (v !== '' && v !== DEFAULTS[k]) out[k] = v;
   return out;
 }
 
-/** Flags stored as "1" when set, and absent when not. */
-const FLAGS: ReadonlySet<string> = new Set(['deadLettered', 'cancelRequested']);
+/** Values a field is left out for, because decodeRecord reads its absence as them. */
+const DEFAULTS: Readonly<Record<string, string>> = { deadLettered: '0', cancelRequested: '0', priority: '0', metadata: '{}' };
 
-/** Null for an empty hash (a job that never existed or has expired). */
-export function decodeRecord(h: Record<string, string>): JobRecord | null {
-  if (!h.id || !h.status) return null;
+/** The record of job `id` from its hash's fields; null for an empty hash (a job that never existed or has expired). */
+export function decodeRecord(h: Record<string, string>, id: string): JobRecord | null {
+  if (!h.status) return null;
   return {
-    id: h.id,
+    id,
     tenant: h.tenant ?? '',
     target: h.target ?? '',
     status: h.status as JobStatus,

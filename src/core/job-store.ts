@@ -120,11 +120,11 @@ export class JobStore {
     if (flat.length === 0) return null;
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-    return decodeRecord(fields);
+    return decodeRecord(fields, id);
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    return decodeRecord(await this.redis.hgetall(this.keys.job(id)));
+    return decodeRecord(await this.redis.hgetall(this.keys.job(id)), id);
   }
 
   async getMany(ids: readonly string[]): Promise<(JobRecord | null)[]> {
@@ -132,9 +132,9 @@ export class JobStore {
     const pipe = this.redis.pipeline();
     for (const id of ids) pipe.hgetall(this.keys.job(id));
     const replies = await pipe.exec();
-    return (replies ?? []).map(([err, h]) => {
+    return (replies ?? []).map(([err, h], i) => {
       if (err) throw err;
-      return decodeRecord(h as Record<string, string>);
+      return decodeRecord(h as Record<string, string>, ids[i]!);
     });
   }
 

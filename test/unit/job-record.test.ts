@@ -8,10 +8,10 @@ describe('the job record codec', () => {
     const fields = encodeRecord(record);
     for (const [k, v] of Object.entries(fields)) expect(v, k).not.toBe('');
     // Nulls and false flags are absent altogether.
-    for (const k of ['runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'callback', 'callbackState', 'deadLettered', 'cancelRequested']) {
+    for (const k of ['id', 'priority', 'metadata', 'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'callback', 'callbackState', 'deadLettered', 'cancelRequested']) {
       expect(fields).not.toHaveProperty(k);
     }
-    expect(decodeRecord(fields)).toEqual(record);
+    expect(decodeRecord(fields, record.id)).toEqual(record);
   });
 
   it('keeps every field a finished job fills, and round-trips them', () => {
@@ -26,8 +26,10 @@ describe('the job record codec', () => {
       cancelRequested: true,
       callback: { url: 'http://127.0.0.1:9/hook', events: ['job.failed'] },
       callbackState: 'pending',
+      priority: -2,
+      metadata: { order: '42' },
     });
-    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+    expect(decodeRecord(encodeRecord(record), record.id)).toEqual(record);
   });
 
   it('empties a field with "" in a patch (the scripts delete it), flags included', () => {
