@@ -98,8 +98,8 @@ export class AdminService {
     const t = this.target(name);
     // Fresh, not the shared snapshot: an operator who just paused a target expects to see it.
     const [counts, seen] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen()]);
-    const oldest = (await this.fleet.snapshot()).targets.find((s) => s.name === t.name)?.oldestWaitingMs ?? 0;
-    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: oldest });
+    const shared = (await this.fleet.snapshot()).targets.find((s) => s.name === t.name);
+    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0 });
   }
 
   private view(t: Target, status: TargetStatus): TargetView {

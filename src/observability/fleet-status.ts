@@ -12,6 +12,8 @@ export interface TargetStatus {
   workers: number;
   /** How long the job that has been ready the longest has waited, in ms (0 when none waits). */
   oldestWaitingMs: number;
+  /** Entries in the target's outbox: ends (and replays) whose effects on other slots are not relayed yet. */
+  outboxEntries: number;
 }
 
 export interface FleetSnapshot {
@@ -59,16 +61,17 @@ export class FleetStatus {
     const names = [...this.targets.keys()];
     // Each target's dead letters are indexed on its own slot: one ZCARD each (single-key
     // commands, so they batch on any connection and route on a cluster).
-    const [seen, counts, oldest, deadLetters, webhookDeadLetters] = await Promise.all([
+    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters] = await Promise.all([
       this.workersSeen(nowMs),
       Promise.all(names.map((n) => this.queues.counts(n))),
       Promise.all(names.map((n) => this.oldestWaitingMs(n, nowMs))),
+      Promise.all(names.map((n) => this.redis.xlen(this.keys.outbox(n)))),
       Promise.all(names.map((n) => this.redis.zcard(this.keys.targetDeadLetters(n)))),
       this.redis.zcard(this.keys.webhookDeadLetters()),
     ]);
     return {
       atMs: nowMs,
-      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]! })),
+      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]! })),
       notifiers: seen.notifiers,
       deadLetters: deadLetters.reduce((sum, n) => sum + n, 0),
       webhookDeadLetters,

@@ -22,6 +22,13 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
     collect,
   });
   const workers = new Gauge({ name: n('workers_seen'), help: 'Executor processes that sent a heartbeat for the target in the last 15 s', labelNames: ['target'], registers, collect });
+  const outbox = new Gauge({
+    name: n('outbox_entries'),
+    help: "Entries in a target's outbox: job ends whose effects on other slots (in-flight release, webhook) are not relayed yet",
+    labelNames: ['target'],
+    registers,
+    collect,
+  });
   const notifiers = new Gauge({ name: n('notifiers_seen'), help: 'Notifier processes that sent a heartbeat in the last 15 s', registers, collect });
   const deadLetters = new Gauge({ name: n('dead_letters'), help: 'Jobs currently in the dead-letter list', registers, collect });
   const webhookDeadLetters = new Gauge({ name: n('webhook_dead_letters'), help: 'Webhooks currently in the webhook dead-letter list', registers, collect });
@@ -43,6 +50,7 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
       paused.set({ target: t.name }, t.counts.paused ? 1 : 0);
       oldest.set({ target: t.name }, t.oldestWaitingMs / 1_000);
       workers.set({ target: t.name }, t.workers);
+      outbox.set({ target: t.name }, t.outboxEntries);
     }
     notifiers.set(s.notifiers);
     deadLetters.set(s.deadLetters);

@@ -56,6 +56,11 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
     expect(after).not.toContain(ok.body.id as string);
     // The dead letter shows in the gauge.
     expect(sample(after, 'asyncgw_dead_letters')).toBeGreaterThanOrEqual(1);
+    // Every target's outbox backlog is reported, and drains to 0 once the ends above are relayed.
+    await eventually(async () => {
+      const now = await scrape();
+      return ['echo', 'fail', 'flaky', 'idle'].every((target) => sample(now, 'asyncgw_outbox_entries', { target }) === 0);
+    });
   });
 
   it('labels a job id route by its template', async () => {
