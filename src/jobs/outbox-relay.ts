@@ -98,11 +98,23 @@ export class OutboxRelay {
     return this.running;
   }
 
-  /** Stops polling after a last relay of what is there. */
-  async close(): Promise<void> {
+  /**
+   * Relays now, waiting at most `maxWaitMs`: for a caller that answers a client (a cancel
+   * frees its slot before the answer) or shuts down, and must not hang on a Redis that does
+   * not answer. What is not done by then stays in the outbox for the next run, here or in
+   * another process.
+   */
+  async runWithin(maxWaitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.runOnce(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Stops polling after a last relay of what is there (for at most `maxWaitMs`). */
+  async close(maxWaitMs = 2_000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.runOnce();
+    await this.runWithin(maxWaitMs);
     this.closed = true;
   }
 

@@ -48,6 +48,9 @@ export interface GatewayRuntime {
   close(): Promise<void>;
 }
 
+/** How long a cancel or a replay waits for its outbox effects before it answers anyway. */
+const RELAY_WAIT_MS = 1_000;
+
 /** Builds everything the gateway needs on its own connections. Does not listen. */
 export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics }): Promise<GatewayRuntime> {
   const { config, redisUrl, logger } = opts;
@@ -80,8 +83,8 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
   rateLimiter.start();
-  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runOnce(), observer: new JobObserver(metrics, activity) });
-  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), outboxWritten: () => relay.runOnce() });
+  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS), observer: new JobObserver(metrics, activity) });
+  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS) });
   const app = createApp({
     config,
     jobs,

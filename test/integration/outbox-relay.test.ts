@@ -12,6 +12,7 @@ import { OutboxRelay, RELAY_GROUP } from '../../src/jobs/outbox-relay.js';
 import { CallbackTrigger } from '../../src/webhooks/callback-trigger.js';
 import { queuedRecord } from '../support/job-record.js';
 import { deleteMatching } from '../support/redis-keys.js';
+import { startRedisServer } from '../support/redis-server.js';
 import { DEMO_TARGETS, eventually, LogSink, testConfig } from '../support/test-stack.js';
 
 const config = testConfig({ targets: { echo: DEMO_TARGETS.echo }, webhooks: { secrets: ['whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0'] } });
@@ -137,6 +138,29 @@ describe('the outbox relay: a job end and its effects on other slots', () => {
     await r.runOnce();
     expect(await inFlight(record)).toBeNull();
     expect(await webhookQueued(record, at)).toBe(true);
+  });
+
+  it('answers runWithin by its bound when Redis does not answer, leaving the entries for later', async () => {
+    const server = await startRedisServer(['--enable-debug-command', 'yes']);
+    const own = new Redis(server.url, { maxRetriesPerRequest: null });
+    const blocker = new Redis(server.url);
+    try {
+      const r = new OutboxRelay(own, keys, ['echo'], new CallbackTrigger(config, webhookQueue, logger), logger, { consumer: 'p5', pollMs: 60_000 });
+      await r.start();
+      await r.runOnce();
+      await blocker.ping();
+      let asleep = true;
+      const sleeping = blocker.call('DEBUG', 'SLEEP', '2').finally(() => (asleep = false));
+      await r.runWithin(50);
+      // It came back while Redis was still asleep: it did not wait for it.
+      expect(asleep).toBe(true);
+      await sleeping;
+      await r.close();
+    } finally {
+      own.disconnect();
+      blocker.disconnect();
+      await server.destroy();
+    }
   });
 
   it('carries out a replay (reopened) before the end that follows it, so the slot ends free', async () => {
