@@ -1,6 +1,17 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
+import { luaScript } from '../core/scripts.js';
 import type { Keys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
+import { isTerminal, type JobStatus } from '../core/job-schema.js';
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    agFreeStaleInFlight(inFlight: string, cutoffMs: string, ...ids: string[]): Result<number, Context>;
+  }
+}
+
+/** src/core/scripts/free-stale-in-flight.lua */
+const FREE_STALE_LUA = luaScript('free-stale-in-flight');
 
 /** Entries looked at per tenant per round. */
 const BATCH = 500;
@@ -13,12 +24,13 @@ export interface InFlightAuditOptions {
 }
 
 /**
- * Frees the in-flight slots of jobs that were never stored. Admission (the tenant's slot)
- * and the record (the target's slot) are two round trips; a gateway that dies between them
- * leaves the slot taken for a job that does not exist (its client got no 202). Every
- * unfinished job has a record that does not expire, so an entry older than `graceMs` whose
- * record is gone is such a leftover (or a job whose end's record expired before its own
- * outbox entry was relayed): it is removed, and counted in the log.
+ * Frees the in-flight slots nothing else will free. Admission (the tenant's slot) and the
+ * record (the target's slot) are two round trips; a gateway that dies between them leaves
+ * the slot taken for a job that does not exist (its client got no 202). And a job's end
+ * frees its slot through its target's outbox: an effect that keeps failing (or an entry
+ * lost with a Redis that lost writes) leaves it taken for a finished job. Every unfinished
+ * job has a record that does not expire, so an entry older than `graceMs` whose record is
+ * gone or finished is such a leftover: it is removed, and counted in the log.
  *
  * Tenants are found by SCAN of their in-flight keys (once a minute, a few commands per
  * tenant). On Redis Cluster, SCAN runs per master; that is the scale-out issue's.
@@ -35,6 +47,7 @@ export class InFlightAudit {
     private readonly logger: Logger,
     opts: InFlightAuditOptions = {},
   ) {
+    redis.defineCommand('agFreeStaleInFlight', { numberOfKeys: 1, lua: FREE_STALE_LUA });
     this.everyMs = opts.everyMs ?? 60_000;
     this.graceMs = opts.graceMs ?? 60_000;
   }
@@ -72,14 +85,16 @@ export class InFlightAudit {
   }
 
   private async auditSet(key: string, nowMs: number): Promise<number> {
-    const ids = await this.redis.zrangebyscore(key, '-inf', nowMs - this.graceMs, 'LIMIT', 0, BATCH);
+    const cutoff = nowMs - this.graceMs;
+    const ids = await this.redis.zrangebyscore(key, '-inf', cutoff, 'LIMIT', 0, BATCH);
     if (ids.length === 0) return 0;
-    // One EXISTS per record: the records live on their targets' slots.
-    const exists = await Promise.all(ids.map((id) => this.redis.exists(this.keys.job(id))));
-    const gone = ids.filter((_, i) => exists[i] === 0);
+    // One HGET per record: the records live on their targets' slots.
+    const statuses = await Promise.all(ids.map((id) => this.redis.hget(this.keys.job(id), 'status')));
+    const gone = ids.filter((_, i) => statuses[i] === null || isTerminal(statuses[i] as JobStatus));
     if (gone.length === 0) return 0;
-    const removed = await this.redis.zrem(key, ...gone);
-    this.logger.warn({ event: 'in_flight.leftovers_freed', key, count: removed, jobIds: gone.slice(0, 20) }, 'freed in-flight slots of jobs that were never stored');
+    // Only while still that old: a replay that took the slot again meanwhile keeps it.
+    const removed = await this.redis.agFreeStaleInFlight(key, String(cutoff), ...gone);
+    this.logger.warn({ event: 'in_flight.leftovers_freed', key, count: removed, jobIds: gone.slice(0, 20) }, 'freed in-flight slots of jobs that were never stored, or have ended');
     return removed;
   }
 }

@@ -44,6 +44,8 @@ export class OutboxRelay {
   private lastClaimMs = 0;
   /** Targets whose own pending entries must be read again (an effect failed, or some were claimed). */
   private readonly pending = new Set<string>();
+  /** How often each entry's effects have failed here, so that one that keeps failing is logged 1, 10, 100... times, not every run. */
+  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis,
@@ -187,11 +189,17 @@ export class OutboxRelay {
     const done: string[] = [];
     for (let i = 0; i < entries.length; i++) {
       const r = results[i]!;
+      const entryId = entries[i]![0];
       if (r.status === 'rejected') {
-        this.logger.warn({ event: 'outbox.effect_failed', target, entryId: entries[i]![0], err: r.reason as unknown }, 'an outbox effect failed; it is retried');
+        const failures = (this.failures.get(entryId) ?? 0) + 1;
+        this.failures.set(entryId, failures);
+        if (Number.isInteger(Math.log10(failures))) {
+          this.logger.warn({ event: 'outbox.effect_failed', target, entryId, failures, err: r.reason as unknown }, 'an outbox effect failed; it is retried');
+        }
         break;
       }
-      done.push(entries[i]![0]);
+      this.failures.delete(entryId);
+      done.push(entryId);
     }
     return done;
   }

@@ -122,6 +122,9 @@ describe('the outbox relay: a job end and its effects on other slots', () => {
     expect(logs.lines.some((l) => l.event === 'outbox.effect_failed')).toBe(true);
     // Neither is acknowledged: the second waits behind the first.
     expect(await redis.xlen(keys.outbox('echo'))).toBe(2);
+    // Retried on every run, logged on the 1st, 10th, 100th... failure, not on every one.
+    for (let i = 0; i < 11; i++) await r.runOnce();
+    expect(logs.lines.filter((l) => l.event === 'outbox.effect_failed').map((l) => l.failures)).toEqual([1, 10]);
 
     await redis.del(keys.tenantInFlight('broken'));
     await r.runOnce();
