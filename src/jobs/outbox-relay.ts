@@ -89,7 +89,13 @@ export class OutboxRelay {
         do {
           this.again = false;
           await this.claimAbandoned();
-          for (const t of this.targets) await this.drain(t);
+          for (const t of this.targets) {
+            await this.drain(t).catch((err: unknown) => {
+              // Entries read (or carried out but not acknowledged) stay this consumer's: read them again first.
+              this.pending.add(t);
+              throw err;
+            });
+          }
         } while (this.again && !this.closed);
       } catch (err) {
         this.logger.warn({ event: 'outbox.relay_failed', err }, 'could not relay outbox entries yet; retrying');
