@@ -1,7 +1,6 @@
-import type { Attempt, JobError, JobStatus } from './job-schema.js';
+import type { Attempt, JobError, JobStatus, WebhookEvent } from './job-schema.js';
 import type { JobRecord } from './job-record.js';
 import type { JobStore, Transition, TransitionResult } from './job-store.js';
-import type { WebhookEvent } from './job-schema.js';
 
 export type EndStatus = 'succeeded' | 'failed' | 'canceled';
 
@@ -78,8 +77,8 @@ export function endTransition(record: Pick<JobRecord, 'id' | 'tenant' | 'target'
  * "A job ended", written once for the executor (an attempt's outcome, expiry, a lost
  * worker), its recovery of jobs BullMQ gave up on, the gateway's cancel of a queued job
  * and an admin replay that puts a dead letter back: one script (endTransition), then the
- * listeners. Returns a function that runs the steps not yet done, so a caller that must
- * see it through (RetryUntilDone) calls it again after a failure without repeating a step;
+ * listeners. Returns a function that a caller that must see it through (RetryUntilDone)
+ * calls again after a failure: it writes the end only until it has once been answered;
  * `ended` is false when the transition was refused (the job had moved on: someone else
  * ended it, or it was not in a `from` status).
  */

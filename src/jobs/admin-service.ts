@@ -218,9 +218,9 @@ export class AdminService {
   private async webhookDeadLetter(id: string, orPending = false): Promise<JobRecord> {
     const record = await this.store.get(id);
     const finished = record?.callback && record.finishedAtMs !== null;
-    // A finished job whose callback is still pending may have lost its message (a crash
-    // between the terminal state and the enqueue): redelivering it is safe, because a
-    // message still queued has the same id and BullMQ ignores the duplicate.
+    // A finished job whose callback is still pending has no message yet (its outbox entry
+    // not relayed, with every relay down) or lost it (a Redis that lost writes): redelivering
+    // it is safe, because a message still queued has the same id and BullMQ ignores the duplicate.
     const redeliverable = finished && ((orPending && record.callbackState === 'pending') || (await this.deadLetters.isWebhookDeadLetter(id)));
     if (!record || !redeliverable) throw new ApiError('dead_letter_not_found', `no webhook dead letter for job ${id}`);
     return record;

@@ -80,7 +80,7 @@ export class JobService {
   private readonly jobList: TenantJobList;
   /** Undos of half-stored submits that Redis refused at the time. */
   private readonly undos: RetryUntilDone;
-  /** The OutboxRelay's kick, after a cancel wrote the target's outbox. */
+  /** Relays the target's outbox now (bounded), after a cancel wrote it: the answer follows the freed slot. */
   private readonly outboxWritten: ((target: string) => Promise<void>) | null;
   private readonly resolve: Resolver;
   private readonly observer: JobObserver;

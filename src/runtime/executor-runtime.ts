@@ -3,7 +3,7 @@ import { JobStore } from '../core/job-store.js';
 import { createKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { closeRedis, createRedis } from '../core/redis.js';
-import { Executor } from '../../workers/executor/executor.js';
+import { Executor, targetsToServe } from '../../workers/executor/executor.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { OutboxRelay } from '../jobs/outbox-relay.js';
@@ -45,8 +45,7 @@ export async function startExecutorRuntime(opts: {
   const webhooks = new WebhookQueue(connection, keys);
   const activity = new JobActivity(connection, keys);
   const workerId = newWorkerId('executor');
-  const served = opts.targets?.length ? opts.targets : [...config.targets.keys()];
-  const relay = new OutboxRelay(connection, keys, served.filter((t) => config.targets.has(t)), new CallbackTrigger(config, webhooks, logger), logger, { consumer: workerId });
+  const relay = new OutboxRelay(connection, keys, targetsToServe(config, opts.targets), new CallbackTrigger(config, webhooks, logger), logger, { consumer: workerId });
   const executor = new Executor({
     outboxWritten: () => relay.kick(),
     config,

@@ -29,6 +29,14 @@ export interface ExecutorDeps {
   targets?: readonly string[];
 }
 
+/** The targets an executor asked for `requested` serves (all when none are named); throws on an unknown one. */
+export function targetsToServe(config: GatewayConfig, requested?: readonly string[]): readonly string[] {
+  const names = requested?.length ? requested : [...config.targets.keys()];
+  const unknown = names.filter((name) => !config.targets.has(name));
+  if (unknown.length) throw new Error(`executor asked to serve unknown target(s): ${unknown.join(', ')}`);
+  return names;
+}
+
 /**
  * Consumes the queue of each served target. Cancel requests arrive on a pub/sub
  * channel, so a job is aborted wherever it runs; close() drains: running jobs
@@ -46,11 +54,9 @@ export class Executor {
 
   async start(): Promise<void> {
     const { config, logger } = this.deps;
-    const names = this.deps.targets?.length ? this.deps.targets : [...config.targets.keys()];
     // All names checked before any worker exists: a worker created for a good name would
     // start taking jobs, only to die with them when a later name turns out unknown.
-    const unknown = names.filter((name) => !config.targets.has(name));
-    if (unknown.length) throw new Error(`executor asked to serve unknown target(s): ${unknown.join(', ')}`);
+    const names = targetsToServe(config, this.deps.targets);
     for (const name of names) this.workers.set(name, this.createWorker(config.targets.get(name)!));
     await this.subscribeToCancels();
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
