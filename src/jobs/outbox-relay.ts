@@ -56,7 +56,9 @@ export class OutboxRelay {
     private readonly opts: OutboxRelayOptions,
   ) {
     this.pollMs = opts.pollMs ?? 250;
-    this.claimIdleMs = opts.claimIdleMs ?? 30_000;
+    // Short: a live relay holds an entry for milliseconds (longer only while Redis stalls, and
+    // an entry carried out twice changes nothing), while a dead one's wait this long.
+    this.claimIdleMs = opts.claimIdleMs ?? 10_000;
   }
 
   async start(): Promise<void> {

@@ -190,11 +190,14 @@ async function auditWebhooks(opts: AuditOptions, records: Map<string, JobRecord 
     const got = receiver!.deliveredJobs();
     return withCallback.filter((j) => !got.has(j.id));
   };
-  // Done when all arrived, or when the notifier's queue stayed empty across two looks a
-  // second apart (whatever is still missing then will not come by itself).
+  // Done when all arrived, or when the notifier's queue and the targets' outboxes stayed
+  // empty across two looks a second apart (whatever is still missing then will not come by
+  // itself). An outbox entry is a webhook on its way: one a killed process had read waits
+  // for another relay to claim it.
   let idleLooks = 0;
+  const idle = async () => (await cluster.webhookQueueDepth()) === 0 && (await cluster.outboxDepth(opts.targets)) === 0;
   while (notYet().length && Date.now() < deadline && idleLooks < 2) {
-    idleLooks = (await cluster.webhookQueueDepth()) === 0 ? idleLooks + 1 : 0;
+    idleLooks = (await idle()) ? idleLooks + 1 : 0;
     await sleep(1_000);
   }
   // The receiver may have an event the notifier still retries (a stalled answer came too

@@ -58,6 +58,8 @@ export interface Cluster {
   /** Jobs still in a target's BullMQ queue (waiting, delayed or active). */
   queueDepth(target: string): Promise<number>;
   webhookQueueDepth(): Promise<number>;
+  /** Entries in the targets' outboxes: job ends whose webhook (and in-flight release) no relay has carried out yet. */
+  outboxDepth(targets: readonly string[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -133,6 +135,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     async webhookQueueDepth() {
       const c = await webhookQueue.counts();
       return c.waiting + c.delayed + c.active;
+    },
+    async outboxDepth(targets) {
+      const lengths = await Promise.all(targets.map((t) => observer.xlen(keys.outbox(t))));
+      return lengths.reduce((a, b) => a + b, 0);
     },
     async close() {
       for (const p of [...gateways.map((g) => g.proc), ...executors, ...notifiers]) p.signal('SIGKILL');
