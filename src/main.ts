@@ -8,12 +8,14 @@ import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-r
 import { createGatewayRuntime, type GatewayRuntime } from './runtime/gateway-runtime.js';
 import { ensureLocalRedis, type LocalRedis } from './runtime/local-redis.js';
 import { startNotifierRuntime, type NotifierRuntime } from './runtime/notifier-runtime.js';
+import { startTracing } from './observability/tracing-sdk.js';
 
 /** All-in-one (`npm start`): gateway, executor and notifier in one process, for a laptop, a demo or a small install. */
 const settings = loadSettings();
 const { env, config, configPath } = settings;
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'all-in-one' });
 announceAuth(settings, logger);
+const tracer = startTracing(settings.tracing, 'all-in-one', logger);
 let localRedis: LocalRedis | null = null;
 let executor: ExecutorRuntime | undefined;
 let notifier: NotifierRuntime | undefined;
@@ -30,9 +32,10 @@ try {
   await checkRedis(env.REDIS_URL, logger);
   // One registry for the three parts: the gateway's /metrics shows them all.
   const metrics = createMetrics({ process: 'all-in-one', defaultMetrics: true });
-  executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
-  notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
-  gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics });
+  const tracing = tracer?.tracing;
+  executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics, tracing });
+  notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics, tracing });
+  gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics, tracing });
   server = await listen(gateway.app, env.PORT, env.HOST);
 } catch (err) {
   // Whatever fails (Redis, the port already taken), undo what started: above all the
@@ -58,5 +61,6 @@ onShutdownSignals(logger, async () => {
   await running.executor.close(env.SHUTDOWN_TIMEOUT_MS);
   await running.notifier.close();
   await running.gateway.close();
+  await tracer?.shutdown();
   await localRedis?.stop();
 }, env.SHUTDOWN_TIMEOUT_MS * 2 + 10_000);

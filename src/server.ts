@@ -3,6 +3,7 @@ import { createLogger } from './core/logger.js';
 import { redactUrl } from './core/logger.js';
 import { announceAuth, checkRedisOrExit, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { createGatewayRuntime } from './runtime/gateway-runtime.js';
+import { startTracing } from './observability/tracing-sdk.js';
 
 /** Gateway deployment: the HTTP API only. Workers run as their own processes. */
 const settings = loadSettings();
@@ -10,7 +11,8 @@ const { env, config, configPath } = settings;
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'gateway' });
 announceAuth(settings, logger);
 await checkRedisOrExit(env.REDIS_URL, logger);
-const runtime = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger });
+const tracer = startTracing(settings.tracing, 'gateway', logger);
+const runtime = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger, tracing: tracer?.tracing });
 const server = await listen(runtime.app, env.PORT, env.HOST);
 logger.info(
   { event: 'gateway.listening', port: (server.address() as AddressInfo).port, host: (server.address() as AddressInfo).address, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
@@ -20,4 +22,5 @@ onShutdownSignals(logger, async () => {
   runtime.stopWaiting();
   await closeServer(server, Math.min(env.SHUTDOWN_TIMEOUT_MS, config.server.maxWaitSeconds * 1_000));
   await runtime.close();
+  await tracer?.shutdown();
 }, env.SHUTDOWN_TIMEOUT_MS + 10_000);

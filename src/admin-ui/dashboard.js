@@ -156,7 +156,7 @@ async function renderTimeline() {
     $('timeline').replaceChildren(el('p', { className: 'error' }, err.message));
     return;
   }
-  const { job, tenant, attempts, deliveries } = data;
+  const { job, tenant, attempts, deliveries, traceUrl } = data;
   const steps = [{ at: job.createdAt, text: `accepted for target ${job.target} (tenant ${tenant}, request ${job.correlationId})` }];
   for (const a of attempts) {
     const err = a.error ? ` — ${a.error.code}: ${a.error.message}` : '';
@@ -168,8 +168,15 @@ async function renderTimeline() {
     steps.push({ at: d.at, text: `webhook ${d.event} attempt ${d.attempt}: ${d.outcome}${d.statusCode ? ` (HTTP ${d.statusCode})` : ''}${d.error ? ` — ${d.error}` : ''}` });
   }
   steps.sort((a, b) => String(a.at).localeCompare(String(b.at)));
+  // The trace viewer is another site: a new tab, told nothing of the dashboard.
+  const trace = [];
+  if (traceUrl) {
+    const link = el('a', { href: traceUrl, target: '_blank', rel: 'noopener noreferrer', textContent: `trace ${job.traceId}` });
+    link.dataset.testid = 'trace-link';
+    trace.push(' · ', link);
+  }
   $('timeline').replaceChildren(
-    el('p', {}, el('strong', {}, job.id), ` · ${job.status} · attempts ${job.attempts}/${job.maxAttempts}`),
+    el('p', {}, el('strong', {}, job.id), ` · ${job.status} · attempts ${job.attempts}/${job.maxAttempts}`, ...trace),
     el('ol', { className: 'timeline' }, ...steps.map((s) => el('li', {}, el('span', { className: 'mono' }, time(s.at)), ' ', s.text))),
   );
 }

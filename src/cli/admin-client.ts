@@ -16,6 +16,8 @@ export const JobTimelineSchema = z.object({
   tenant: z.string(),
   attempts: z.array(AttemptSchema),
   deliveries: z.array(DeliverySchema),
+  /** The job's trace in the configured trace viewer; null without one. */
+  traceUrl: z.string().nullable(),
 });
 export const JobPageSchema = z.object({ items: z.array(JobDocumentSchema), total: z.number().optional() });
 export const BulkResultSchema = z.object({ replayed: z.array(z.string()).optional(), purged: z.array(z.string()).optional(), notFound: z.array(z.string()) });

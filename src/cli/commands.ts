@@ -37,6 +37,7 @@ export async function job(api: AdminClient, id: string | undefined): Promise<Out
   const lines = [
     `${j.id}  ${j.status}${j.deadLettered ? ' (dead-lettered)' : ''}`,
     `target ${j.target}, tenant ${t.tenant}, correlation id ${j.correlationId}`,
+    `trace ${j.traceId}${t.traceUrl ? `  ${t.traceUrl}` : ''}`,
     `created ${j.createdAt}, started ${orDash(j.startedAt)}, finished ${orDash(j.finishedAt)}, attempts ${j.attempts}/${j.maxAttempts}`,
     ...(j.error ? [`error ${errorText(j)}`] : []),
     '',

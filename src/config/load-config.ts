@@ -44,7 +44,7 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     // Unknown handlers are reported along with the schema's problems, so that one run lists every bad field.
     throw new ConfigError(`${source} is invalid`, [...formatIssues(parsed.error.issues), ...unknownHandlers(doc, handlerNames)]);
   }
-  const { server, defaults, webhooks, auth, tenants, targets: fileTargets } = parsed.data;
+  const { server, defaults, webhooks, auth, tenants, tracing, targets: fileTargets } = parsed.data;
   const problems: string[] = [...unknownHandlers(doc, handlerNames)];
   const targets = new Map<string, Target>();
   for (const [name, raw] of Object.entries(fileTargets)) {
@@ -59,7 +59,7 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     seen.add(k.sha256);
   });
   if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
-  return Object.freeze({ server: deepFreeze(server), webhooks: deepFreeze(webhooks), auth: deepFreeze(auth), tenants: deepFreeze(tenants), targets });
+  return Object.freeze({ server: deepFreeze(server), webhooks: deepFreeze(webhooks), auth: deepFreeze(auth), tenants: deepFreeze(tenants), tracing: deepFreeze(tracing), targets });
 }
 
 export function loadConfigFile(path: string, handlerNames: readonly string[]): GatewayConfig {

@@ -216,6 +216,17 @@ export const TenantsSchema = z
   })
   .strict();
 
+/** Tracing itself is switched by the standard OTEL_* variables; the file only says where an operator reads a trace. */
+export const TracingSettingsSchema = z
+  .object({
+    /** A trace viewer's URL for one trace, with `{traceId}` in it (Jaeger: http://jaeger:16686/trace/{traceId}); the dashboard links each job to it. */
+    viewerUrl: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((u) => u.includes('{traceId}'), { message: 'must contain {traceId}, where the trace id goes' })
+      .optional(),
+  })
+  .strict();
+
 export const ConfigFileSchema = z
   .object({
     server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
@@ -223,6 +234,7 @@ export const ConfigFileSchema = z
     webhooks: WebhookSettingsSchema.default(WebhookSettingsSchema.parse({})),
     auth: AuthSchema.default(AuthSchema.parse({})),
     tenants: TenantsSchema.default(TenantsSchema.parse({})),
+    tracing: TracingSettingsSchema.default({}),
     targets: z
       .record(z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -'), TargetSchema)
       .refine((t) => Object.keys(t).length > 0, { message: 'at least one target is required' }),
@@ -237,6 +249,7 @@ export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
 export type AuthSettings = z.infer<typeof AuthSchema>;
 export type TenantLimits = z.infer<typeof TenantLimitsSchema>;
 export type TenantsSettings = z.infer<typeof TenantsSchema>;
+export type TracingSettings = z.infer<typeof TracingSettingsSchema>;
 
 type HttpTargetFile = z.infer<typeof HttpTargetSchema>;
 
@@ -257,5 +270,6 @@ export interface GatewayConfig {
   webhooks: WebhookSettings;
   auth: AuthSettings;
   tenants: TenantsSettings;
+  tracing: TracingSettings;
   targets: ReadonlyMap<string, Target>;
 }

@@ -44,6 +44,12 @@ export interface JobRecord {
   deadLettered: boolean;
   cancelRequested: boolean;
   correlationId: string;
+  /**
+   * The W3C traceparent of the span that enqueued the job (src/observability/tracing.ts):
+   * the parent of its attempts' and deliveries' spans. Absent when the gateway that
+   * admitted it was not tracing.
+   */
+  traceparent?: string;
   metadata: Record<string, string>;
   payload: JobPayload;
   callback: CallbackSpec | null;
@@ -83,6 +89,7 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
     deadLettered: r.deadLettered ? '1' : '0',
     cancelRequested: r.cancelRequested ? '1' : '0',
     correlationId: r.correlationId,
+    traceparent: r.traceparent ?? '',
     metadata: JSON.stringify(r.metadata),
     payload: JSON.stringify(r.payload),
     callback: r.callback ? JSON.stringify(r.callback) : '',
@@ -118,6 +125,7 @@ export function decodeRecord(h: Record<string, string>, id: string): JobRecord |
     deadLettered: h.deadLettered === '1',
     cancelRequested: h.cancelRequested === '1',
     correlationId: h.correlationId ?? '',
+    ...(h.traceparent && { traceparent: h.traceparent }),
     metadata: json<Record<string, string>>(h.metadata, {}),
     payload: json<JobPayload>(h.payload, { kind: 'input' }),
     callback: json<CallbackSpec | null>(h.callback, null),

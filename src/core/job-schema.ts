@@ -106,6 +106,10 @@ export const JobDocumentSchema = z.object({
   deadLettered: z.boolean(),
   cancelRequested: z.boolean(),
   correlationId: z.string(),
+  traceId: z.string().regex(/^[0-9a-f]{32}$/).meta({
+    description:
+      "The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing).",
+  }),
   metadata: z.record(z.string(), z.string()),
   callback: z
     .object({ url: z.string(), events: z.array(WebhookEventSchema), state: CallbackStateSchema })

@@ -1,5 +1,6 @@
 import type { JobDocument } from './job-schema.js';
 import type { JobRecord } from './job-record.js';
+import { traceIdOf } from './trace-context.js';
 
 /** Results larger than this are left out of the document; `links.result` serves them. */
 export const INLINE_RESULT_BYTES = 16_384;
@@ -29,6 +30,7 @@ export function toDocument(r: JobRecord, baseUrl: string): JobDocument {
     deadLettered: r.deadLettered,
     cancelRequested: r.cancelRequested,
     correlationId: r.correlationId,
+    traceId: traceIdOf(r),
     metadata: r.metadata,
     callback: r.callback ? { url: r.callback.url, events: r.callback.events, state: r.callbackState ?? 'pending' } : null,
     links: { self, result: `${self}/result`, events: `${self}/events`, cancel: `${self}/cancel` },

@@ -16,3 +16,11 @@ export function traceIdFor(correlationId: string): string {
 export function traceparentFor(correlationId: string): string {
   return `00-${traceIdFor(correlationId)}-${randomBytes(8).toString('hex')}-01`;
 }
+
+/**
+ * The trace id of a job: its enqueue span's when it was admitted traced, else the one its
+ * correlation id maps to (what its calls' traceparent carried).
+ */
+export function traceIdOf(job: { correlationId: string; traceparent?: string }): string {
+  return job.traceparent ? job.traceparent.slice(3, 35) : traceIdFor(job.correlationId);
+}

@@ -25,6 +25,7 @@ import type { AdminSessions } from '../auth/admin-sessions.js';
 import type { JobQueues } from '../core/job-queues.js';
 import type { FleetStatus } from '../observability/fleet-status.js';
 import { exposition, type Metrics } from '../observability/metrics.js';
+import type { Tracing } from '../observability/tracing.js';
 
 export interface AppDeps {
   config: GatewayConfig;
@@ -43,6 +44,8 @@ export interface AppDeps {
   /** BullMQ queues, for the dashboard's raw queue view. */
   queues: JobQueues;
   sessions: AdminSessions;
+  /** Present when tracing is on: every request gets a SERVER span. */
+  tracing?: Tracing;
 }
 
 /** Requests that submit a job: their rate is counted by the admission script, with their quota. */
@@ -73,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   if (deps.config.server.corsOrigins.length) app.use(corsFor(deps.config.server.corsOrigins));
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.tracing));
   app.use(httpMetrics(deps.metrics));
   app.use(healthRouter(deps.redis, deps.fleet, { notifierRequired: deps.config.webhooks.secrets.length > 0 }));
   app.use(dashboardPublicRouter(deps.config.auth.keys, deps.sessions, deps.config.server.publicUrl));

@@ -1,12 +1,15 @@
 import type { Request } from 'express';
 import type { Role } from '../auth/api-keys.js';
 import type { Logger } from '../core/logger.js';
+import type { TraceContext } from '../observability/tracing.js';
 
 /** What the middleware chain learns about a request, for the routes to use. */
 export interface RequestContext {
   requestId: string;
   /** Carried with the job to the worker, the upstream and the logs. */
   correlationId: string;
+  /** The request's SERVER span's context, when tracing is on: a submit's enqueue span is its child. */
+  readonly trace: TraceContext | undefined;
   tenant: string;
   role: Role;
   /** The API key's label; `open` when the gateway runs without keys. */

@@ -19,6 +19,7 @@ import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-pol
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
 import { limitsFor } from '../auth/tenant-limits.js';
 import { JobObserver } from '../observability/job-observer.js';
+import type { TraceContext, Tracing } from '../observability/tracing.js';
 
 /** An admitted job, and its tenant's rate window after it (for the RateLimit-* fields). */
 export interface Admitted {
@@ -29,6 +30,8 @@ export interface Admitted {
 export interface SubmitCommand {
   tenant: string;
   correlationId: string;
+  /** The request's span, when tracing is on: the enqueue's span is its child. */
+  trace?: TraceContext | undefined;
   target: string;
   payload: JobPayload;
   priority?: number;
@@ -60,7 +63,15 @@ export class JobService {
     private readonly queues: JobQueues,
     private readonly watcher: JobWatcher,
     private readonly logger: Logger,
-    opts: { handlers: HandlerInputs; admission: TenantAdmission; list: TenantJobList; outboxWritten?: (target: string) => Promise<void>; resolve?: Resolver; observer?: JobObserver },
+    opts: {
+      handlers: HandlerInputs;
+      admission: TenantAdmission;
+      list: TenantJobList;
+      outboxWritten?: (target: string) => Promise<void>;
+      resolve?: Resolver;
+      observer?: JobObserver;
+      tracing?: Tracing;
+    },
   ) {
     this.handlers = opts.handlers;
     this.admission = opts.admission;
@@ -69,6 +80,7 @@ export class JobService {
     this.outboxWritten = opts.outboxWritten ?? null;
     this.resolve = opts.resolve ?? systemResolver;
     this.observer = opts.observer ?? new JobObserver();
+    this.tracing = opts.tracing ?? null;
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
       if (event === 'done') logger.info({ event: 'job.admission_undone', jobId: id }, 'half-stored job removed on retry');
       else if (event === 'dropped') logger.error({ event: 'job.admission_undo_dropped', jobId: id }, 'too many undos pending; this half-stored job stays');
@@ -84,6 +96,7 @@ export class JobService {
   private readonly outboxWritten: ((target: string) => Promise<void>) | null;
   private readonly resolve: Resolver;
   private readonly observer: JobObserver;
+  private readonly tracing: Tracing | null;
   /** Input schemas of the in-code handlers, injected by the runtime: src/jobs never imports workers. */
   private readonly handlers: HandlerInputs;
 
@@ -146,6 +159,24 @@ export class JobService {
       callback,
       callbackState: callback ? 'pending' : null,
     };
+    if (!this.tracing) return this.admit(cmd, target, record, now, dueAt);
+    // The record keeps the enqueue span's context: the attempts and deliveries, on other
+    // processes, are its children.
+    const enqueue = this.tracing.startEnqueue(cmd.trace, record, dueAt - now);
+    record.traceparent = enqueue.traceparent;
+    try {
+      const admitted = await this.admit(cmd, target, record, now, dueAt);
+      enqueue.end();
+      return admitted;
+    } catch (err) {
+      enqueue.end(err);
+      throw err;
+    }
+  }
+
+  /** Admission, then the record and the queue entry together; never leaves half a job behind. */
+  private async admit(cmd: SubmitCommand, target: Target, record: JobRecord, now: number, dueAt: number): Promise<Admitted> {
+    const { priority } = record;
     const { maxInFlightJobs, requestsPerWindow, windowSeconds } = limitsFor(this.config.tenants, cmd.tenant);
     const verdict = await this.admission.admit(cmd.tenant, record.id, { requestsPerWindow, windowMs: windowSeconds * 1_000, maxInFlightJobs }, now);
     const rateLimit = { limit: requestsPerWindow, remaining: requestsPerWindow - verdict.count, resetSeconds: Math.ceil(verdict.resetMs / 1_000) };

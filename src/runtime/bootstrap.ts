@@ -5,6 +5,7 @@ import { handlerNames } from '../../workers/handlers/index.js';
 import { loadEnv, type Env } from '../config/env.js';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
+import { tracingEnv, type TracingEnv } from '../config/tracing-env.js';
 import { judgeEvictionPolicy } from '../core/eviction-policy.js';
 import { redactUrl, type Logger } from '../core/logger.js';
 import { closeRedis, createRedis, waitReady } from '../core/redis.js';
@@ -19,14 +20,17 @@ export interface Settings {
   env: Readonly<Env>;
   config: GatewayConfig;
   configPath: string;
+  /** Whether this process exports traces (the standard OTEL_* variables). */
+  tracing: TracingEnv;
 }
 
 /** Environment and config file, validated together; exits the process with every problem listed. */
 export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Settings {
   try {
     const env = loadEnv(processEnv);
+    const tracing = tracingEnv(processEnv);
     const configPath = env.GATEWAY_CONFIG ?? DEMO_CONFIG_PATH;
-    return { env, config: loadConfigFile(configPath, handlerNames), configPath };
+    return { env, config: loadConfigFile(configPath, handlerNames), configPath, tracing };
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`async-gateway: ${err.message}\n`);

@@ -12,6 +12,7 @@ import { JobActivity } from '../observability/job-activity.js';
 import { JobObserver } from '../observability/job-observer.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { countRedisErrors } from '../observability/redis-errors.js';
+import type { Tracing } from '../observability/tracing.js';
 import { newWorkerId, WorkerHeartbeat } from '../observability/worker-heartbeat.js';
 
 export interface ExecutorRuntime {
@@ -33,6 +34,7 @@ export async function startExecutorRuntime(opts: {
   logger: Logger;
   targets?: readonly string[];
   metrics?: Metrics;
+  tracing?: Tracing | undefined;
 }): Promise<ExecutorRuntime> {
   const { config, redisUrl, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'executor', defaultMetrics: true });
@@ -56,6 +58,7 @@ export async function startExecutorRuntime(opts: {
     logger,
     observer: new JobObserver(metrics, activity),
     ...(opts.targets && { targets: opts.targets }),
+    ...(opts.tracing && { tracing: opts.tracing }),
   });
   await executor.start();
   await relay.start();

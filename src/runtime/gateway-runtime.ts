@@ -29,6 +29,7 @@ import { JobObserver } from '../observability/job-observer.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { registerQueueCollectors } from '../observability/queue-collectors.js';
 import { countRedisErrors } from '../observability/redis-errors.js';
+import type { Tracing } from '../observability/tracing.js';
 
 export interface GatewayRuntime {
   app: Express;
@@ -52,7 +53,7 @@ export interface GatewayRuntime {
 const RELAY_WAIT_MS = 1_000;
 
 /** Builds everything the gateway needs on its own connections. Does not listen. */
-export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics }): Promise<GatewayRuntime> {
+export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics; tracing?: Tracing | undefined }): Promise<GatewayRuntime> {
   const { config, redisUrl, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'gateway', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
@@ -83,7 +84,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
   rateLimiter.start();
-  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS), observer: new JobObserver(metrics, activity) });
+  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS), observer: new JobObserver(metrics, activity), ...(opts.tracing && { tracing: opts.tracing }) });
   const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS) });
   const app = createApp({
     config,
@@ -97,6 +98,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
     sessions: new AdminSessions(redis, keys.prefix),
     idempotency: new IdempotencyStore(redis, keys),
     rateLimiter,
+    ...(opts.tracing && { tracing: opts.tracing }),
   });
   let closing: Promise<void> | null = null;
   return {

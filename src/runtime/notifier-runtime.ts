@@ -7,6 +7,7 @@ import { Notifier } from '../../workers/notifier/notifier.js';
 import type { Redis } from 'ioredis';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { countRedisErrors } from '../observability/redis-errors.js';
+import type { Tracing } from '../observability/tracing.js';
 import { newWorkerId, WorkerHeartbeat } from '../observability/worker-heartbeat.js';
 
 export interface NotifierRuntime {
@@ -18,14 +19,14 @@ export interface NotifierRuntime {
   close(): Promise<void>;
 }
 
-export async function startNotifierRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics }): Promise<NotifierRuntime> {
+export async function startNotifierRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics; tracing?: Tracing | undefined }): Promise<NotifierRuntime> {
   const { config, redisUrl, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'notifier', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
   const connection = createRedis(redisUrl, 'worker', 'notifier');
   countRedisErrors(connection, 'notifier', metrics, logger);
   const store = new JobStore(connection, keys);
-  const notifier = new Notifier({ config, keys, store, connection, logger, metrics });
+  const notifier = new Notifier({ config, keys, store, connection, logger, metrics, ...(opts.tracing && { tracing: opts.tracing }) });
   await notifier.start();
   const heartbeat = new WorkerHeartbeat(connection, [keys.notifiers()], newWorkerId('notifier'));
   await heartbeat.start();

@@ -86,6 +86,7 @@ describe('operator CLI', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain(`${ids.flaky}  succeeded`);
     expect(out.stdout).toContain('target flaky, tenant acme, correlation id');
+    expect(out.stdout).toMatch(/^trace [0-9a-f]{32}$/m);
     expect(out.stdout).toMatch(/^1\s+failed\s+\S+\s+\S+\s+flaky_failure: .*\s+\d+ ms$/m);
     expect(out.stdout).toMatch(/^2\s+succeeded\s/m);
     const json = JSON.parse((await cli(['job', ids.flaky!, '--json'])).stdout) as { tenant: string; attempts: unknown[] };

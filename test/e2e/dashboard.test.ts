@@ -47,6 +47,8 @@ describe('operator dashboard in a real browser', () => {
           idle: { kind: 'handler', handler: 'echo' },
         },
         auth,
+        // Loopback and a port nothing listens on: the link is only rendered, never followed.
+        tracing: { viewerUrl: 'http://127.0.0.1:9/trace/{traceId}?from=dashboard' },
       }),
     });
     await stack.startExecutor(['echo', 'flaky', 'fail', 'api']);
@@ -128,6 +130,12 @@ describe('operator dashboard in a real browser', () => {
     const text = (await timeline.textContent())!;
     expect(text).toContain('accepted for target flaky (tenant acme');
     expect(text).toMatch(/attempt 1: failed — flaky_failure: .*retried after \d+ ms/);
+    // The job's trace, in the configured viewer, opened apart from the dashboard.
+    const { traceId } = (await stack.request.get(`/v1/jobs/${ids.retried}`).set(bearer(tokens.acme))).body as { traceId: string };
+    const trace = page.locator('[data-testid=trace-link]');
+    expect(await trace.getAttribute('href')).toBe(`http://127.0.0.1:9/trace/${traceId}?from=dashboard`);
+    expect(await trace.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await trace.textContent()).toContain(traceId);
   });
 
   it('pauses a target from its button', async () => {

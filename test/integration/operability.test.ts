@@ -188,6 +188,9 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
     expect(view.body.job).toMatchObject({ id, status: 'succeeded', attempts: 2 });
     expect(view.body.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'succeeded']);
     expect(view.body.deliveries).toEqual([]);
+    // No trace viewer configured: no link to one.
+    expect(view.body.traceUrl).toBeNull();
+    expect(view.body.job.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect((await stack.request.get('/v1/admin/jobs/job_AAAAAAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.ops))).status).toBe(404);
 
     const recent = await eventually(async () => {

@@ -41,6 +41,7 @@ export interface ConfigDoc {
   webhooks?: Record<string, unknown>;
   auth?: Record<string, unknown>;
   tenants?: Record<string, unknown>;
+  tracing?: Record<string, unknown>;
 }
 
 /** A config file document with a unique key prefix and fast defaults (for spawned processes). */
@@ -52,6 +53,7 @@ export function testConfigDoc(doc: ConfigDoc): Required<ConfigDoc> {
     auth: { ...doc.auth },
     // Tests send bursts; rate limits are tested with their own, small settings.
     tenants: { ...doc.tenants, defaults: { requestsPerWindow: 100_000, ...(doc.tenants?.defaults as object | undefined) } },
+    tracing: { ...doc.tracing },
     targets: doc.targets,
   };
 }

@@ -8,7 +8,7 @@ describe('the job record codec', () => {
     const fields = encodeRecord(record);
     for (const [k, v] of Object.entries(fields)) expect(v, k).not.toBe('');
     // Nulls and false flags are absent altogether.
-    for (const k of ['id', 'priority', 'metadata', 'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'callback', 'callbackState', 'deadLettered', 'cancelRequested']) {
+    for (const k of ['id', 'traceparent', 'priority', 'metadata', 'runAt', 'startedAt', 'finishedAt', 'progress', 'result', 'error', 'callback', 'callbackState', 'deadLettered', 'cancelRequested']) {
       expect(fields).not.toHaveProperty(k);
     }
     expect(decodeRecord(fields, record.id)).toEqual(record);
@@ -28,6 +28,7 @@ describe('the job record codec', () => {
       callbackState: 'pending',
       priority: -2,
       metadata: { order: '42' },
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
     });
     expect(decodeRecord(encodeRecord(record), record.id)).toEqual(record);
   });

@@ -39,6 +39,15 @@ describe('buildConfig', () => {
     expect(problems.find((p) => p.startsWith('targets.up:'))).toContain('colour');
   });
 
+  it("takes a trace viewer URL with {traceId} in it, and refuses one without it or that is not http(s)", () => {
+    const echo = { echo: { kind: 'handler', handler: 'echo' } };
+    expect(buildConfig({ tracing: { viewerUrl: 'http://jaeger:16686/trace/{traceId}' }, targets: echo }, handlerNames).tracing.viewerUrl).toBe('http://jaeger:16686/trace/{traceId}');
+    expect(buildConfig({ targets: echo }, handlerNames).tracing).toEqual({});
+    expect(problemsOf({ tracing: { viewerUrl: 'http://jaeger:16686/search' }, targets: echo })).toEqual(['tracing.viewerUrl: must contain {traceId}, where the trace id goes']);
+    expect(problemsOf({ tracing: { viewerUrl: 'javascript:alert({traceId})' }, targets: echo })).toEqual(['tracing.viewerUrl: must be an http(s) URL']);
+    expect(problemsOf({ tracing: { endpoint: 'http://c:4318' }, targets: echo })[0]).toMatch(/^tracing: .*endpoint/);
+  });
+
   it('refuses an unknown handler and an inverted priority range', () => {
     expect(problemsOf({ targets: { x: { kind: 'handler', handler: 'nope' } } })).toEqual([
       expect.stringMatching(/^targets\.x\.handler: unknown handler "nope"/),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { traceIdFor, traceparentFor } from '../../src/core/trace-context.js';
+import { traceIdFor, traceIdOf, traceparentFor } from '../../src/core/trace-context.js';
 
 describe('trace context', () => {
   it('keeps a W3C trace id, strips a UUID, hashes anything else', () => {
@@ -8,5 +8,10 @@ describe('trace context', () => {
     expect(traceIdFor('order-42')).toMatch(/^[0-9a-f]{32}$/);
     expect(traceIdFor('order-42')).toBe(traceIdFor('order-42'));
     expect(traceparentFor('order-42')).toMatch(new RegExp(`^00-${traceIdFor('order-42')}-[0-9a-f]{16}-01$`));
+  });
+
+  it("gives a job the trace id of the span it keeps, or else its correlation id's", () => {
+    expect(traceIdOf({ correlationId: 'order-42', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' })).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traceIdOf({ correlationId: 'order-42' })).toBe(traceIdFor('order-42'));
   });
 });

@@ -4,6 +4,7 @@ import type { HttpResult } from '../../src/core/job-schema.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { classifyStatus, parseRetryAfterMs } from '../../src/core/retry-policy.js';
 import { traceparentFor } from '../../src/core/trace-context.js';
+import type { AttemptTrace } from '../../src/observability/tracing.js';
 import { PermanentError } from '../handlers/index.js';
 import { UpstreamResponseError, UpstreamStatusError } from './attempt-failure.js';
 
@@ -36,14 +37,10 @@ export function upstreamUrl(base: string, pathSuffix: string, query: string): st
 
 /**
  * One attempt against an http target. Redirects are not followed, the body is
- * read to `maxResultBytes` at most, and the caller's signal bounds the time.
+ * read to `maxResultBytes` at most, and the caller's signal bounds the time. With a
+ * `trace`, the call is its CLIENT span and sends that span's traceparent.
  */
-export async function callUpstream(target: HttpTarget, record: JobRecord, signal: AbortSignal): Promise<HttpResult> {
-  const common: Record<string, string> = {
-    'idempotency-key': record.id,
-    'x-request-id': record.correlationId,
-    traceparent: traceparentFor(record.correlationId),
-  };
+export async function callUpstream(target: HttpTarget, record: JobRecord, signal: AbortSignal, trace?: AttemptTrace): Promise<HttpResult> {
   let method: string;
   let url: string;
   let headers: Record<string, string>;
@@ -52,18 +49,23 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
     const req = record.payload.request;
     method = req.method;
     url = upstreamUrl(target.url, req.path, req.query);
-    headers = { ...req.headers, ...lower(target.headers), ...common };
+    headers = { ...req.headers, ...lower(target.headers) };
     body = req.bodyBase64 ? Buffer.from(req.bodyBase64, 'base64') : undefined;
   } else {
     method = target.method;
     url = target.url;
-    headers = { ...lower(target.headers), ...common };
+    headers = lower(target.headers);
     if (method !== 'GET' && method !== 'DELETE' && record.payload.input !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(record.payload.input);
     }
   }
 
+  const span = trace?.startUpstreamCall(method, url);
+  // Ours, set last: a captured or configured header never overrides them.
+  headers['idempotency-key'] = record.id;
+  headers['x-request-id'] = record.correlationId;
+  headers.traceparent = span?.traceparent ?? traceparentFor(record.correlationId);
   const request = got(url, {
     method: method as 'GET',
     headers,
@@ -84,6 +86,7 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
   try {
     response = await request;
   } catch (err) {
+    span?.end((err as { response?: { statusCode?: number } }).response?.statusCode ?? null, errorTypeOf(err, signal));
     if ((err as { name?: string }).name === 'CancelError' && !signal.aborted) {
       // The status line came before the body: a body cut short for its size is only a
       // too-large *result* when the answer was a 2xx; a 503 error page is still a 503.
@@ -93,6 +96,7 @@ export async function callUpstream(target: HttpTarget, record: JobRecord, signal
     }
     throw err;
   }
+  span?.end(response.statusCode);
   throwUnlessSuccess(response);
   if (response.rawBody.length > target.maxResultBytes) {
     throw new UpstreamResponseError('result_too_large', `upstream body exceeds ${target.maxResultBytes} bytes`);
@@ -115,6 +119,13 @@ function throwUnlessSuccess(res: Pick<Response, 'statusCode' | 'headers'>): void
     ? parseRetryAfterMs(headerValue(res.headers['retry-after']), Date.now())
     : undefined;
   throw new UpstreamStatusError(res.statusCode, verdict.kind === 'retryable', retryAfter);
+}
+
+/** What a call that got no (whole) answer failed of, as the span's error.type: got's code, or why our signal fired. */
+function errorTypeOf(err: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return `aborted_${String(signal.reason)}`;
+  const e = err as { code?: unknown; name?: unknown };
+  return typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'error';
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

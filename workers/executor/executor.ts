@@ -9,6 +9,7 @@ import { finishJob } from '../../src/core/finish-job.js';
 import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { ABORT } from './attempt-failure.js';
 import type { JobObserver } from '../../src/observability/job-observer.js';
+import type { Tracing } from '../../src/observability/tracing.js';
 import { retryLaterBackoff } from '../retry-later.js';
 import { createProcessor, type ProcessDeps } from './process-job.js';
 
@@ -27,6 +28,8 @@ export interface ExecutorDeps {
   observer?: JobObserver;
   /** Targets to serve; all of them when empty. */
   targets?: readonly string[];
+  /** Present when tracing is on. */
+  tracing?: Tracing;
 }
 
 /** The targets an executor asked for `requested` serves (all when none are named); throws on an unknown one. */
@@ -71,6 +74,7 @@ export class Executor {
       logger,
       ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }),
       ...(this.deps.observer && { observer: this.deps.observer }),
+      ...(this.deps.tracing && { tracing: this.deps.tracing }),
     }), {
       connection,
       prefix: keys.bullPrefix(),

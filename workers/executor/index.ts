@@ -2,20 +2,26 @@ import { parseArgs } from 'node:util';
 import { createLogger, redactUrl } from '../../src/core/logger.js';
 import { checkRedisOrExit, loadSettings, onShutdownSignals, serveWorkerMetrics } from '../../src/runtime/bootstrap.js';
 import { startExecutorRuntime } from '../../src/runtime/executor-runtime.js';
+import { startTracing } from '../../src/observability/tracing-sdk.js';
 
 /**
  * Executor deployment: `npm run worker:executor -- --targets echo,flaky`
  * (or EXECUTOR_TARGETS=echo,flaky). Serves every configured target by default.
  */
-const { env, config, configPath } = loadSettings();
+const { env, config, configPath, tracing } = loadSettings();
 const chosen = chosenTargets(env.EXECUTOR_TARGETS);
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'executor' });
 await checkRedisOrExit(env.REDIS_URL, logger);
-const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen });
+const tracer = startTracing(tracing, 'executor', logger);
+const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen, tracing: tracer?.tracing });
 const closeMetrics = await serveWorkerMetrics(env, 9464, runtime, logger);
 logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets, workerId: runtime.workerId }, 'executor ready');
 // The metrics endpoint stays up through the drain, its /readyz answering 503.
-onShutdownSignals(logger, () => runtime.close(env.SHUTDOWN_TIMEOUT_MS).finally(closeMetrics), env.SHUTDOWN_TIMEOUT_MS + 10_000);
+onShutdownSignals(
+  logger,
+  () => runtime.close(env.SHUTDOWN_TIMEOUT_MS).finally(async () => Promise.all([closeMetrics(), tracer?.shutdown()])).then(() => undefined),
+  env.SHUTDOWN_TIMEOUT_MS + 10_000,
+);
 
 /**
  * `--targets` (or EXECUTOR_TARGETS), checked against the config before anything

@@ -7,6 +7,7 @@ import type { Attempt } from '../../src/core/job-schema.js';
 import type { JobStore } from '../../src/core/job-store.js';
 import type { Logger } from '../../src/core/logger.js';
 import { dueAtMs, JobObserver } from '../../src/observability/job-observer.js';
+import type { AttemptTrace, Tracing } from '../../src/observability/tracing.js';
 import { handlers as installedHandlers, type Handler } from '../handlers/index.js';
 import { RetryLaterError } from '../retry-later.js';
 import { decideEnd, decideStart, type AttemptOutcome } from './attempt-decision.js';
@@ -26,6 +27,8 @@ export interface ProcessDeps {
   now?: () => number;
   /** The handlers a `handler` target may name; the installed ones by default. */
   handlers?: ReadonlyMap<string, Handler>;
+  /** Present when tracing is on: a CONSUMER span per attempt. */
+  tracing?: Tracing;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -44,6 +47,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
   const { store } = deps;
   const handlers = deps.handlers ?? installedHandlers;
   const observer = deps.observer ?? new JobObserver();
+  const tracing = deps.tracing;
   const listeners = { observer, ...(deps.outboxWritten && { outboxWritten: deps.outboxWritten }) };
   /** The one way this processor ends a job (src/core/finish-job.ts). */
   const finish = (record: JobRecord, end: Omit<JobEnd, 'at' | 'retentionMs'>) => finishJob(store, record, { ...end, at: now(), retentionMs: target.retentionMs }, listeners);
@@ -68,17 +72,20 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       if (start.kind === 'skip') return;
       if (start.kind === 'expire') {
         await finish(record, { status: 'failed', error: start.error, deadLetter: false });
+        tracing?.recordEndWithoutAttempt(record, 'expired', start.error);
         log.info({ event: 'job.expired' }, 'job expired before it ran');
         return;
       }
       if (start.lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
       if (start.kind === 'cancel') {
         await finish(record, { status: 'canceled', attempt: start.lost });
+        tracing?.recordEndWithoutAttempt(record, 'canceled');
         log.info({ event: 'job.canceled' }, 'job canceled before its attempt started');
         return;
       }
       if (start.kind === 'give_up') {
         await finish(record, { status: 'failed', error: start.error, deadLetter: true, attempt: start.lost });
+        tracing?.recordEndWithoutAttempt(record, 'dead_lettered', start.error);
         log.error({ event: 'job.dead_lettered', reason: 'worker_lost' }, 'job out of attempts after its workers died');
         return;
       }
@@ -93,6 +100,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       if (!started.applied) return; // canceled between our read and now
     }
     observer.attemptStarted(target.name, dueAtMs(record), startedAt);
+    const span = tracing?.startAttempt(record, attempt, record.maxAttempts, startedAt - dueAtMs(record));
     log.info({ event: 'job.started', attempt, maxAttempts: record.maxAttempts }, 'attempt started');
 
     const controller = new AbortController();
@@ -103,7 +111,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
 
     let outcome: AttemptOutcome;
     try {
-      const resultJson = JSON.stringify((await runAttempt(target, record, attempt, controller.signal)) ?? null);
+      const resultJson = JSON.stringify((await runAttempt(target, record, attempt, controller.signal, span)) ?? null);
       // An http target's limit is on the upstream body (call-upstream enforces it while
       // reading); the stored envelope around it (base64, headers) does not count.
       if (target.kind !== 'http' && Buffer.byteLength(resultJson) > target.maxResultBytes) throw resultTooLarge(`result exceeds ${target.maxResultBytes} bytes`);
@@ -123,14 +131,17 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       case 'succeed':
         observer.attemptEnded(target.name, 'succeeded', durationMs);
         await finish(record, { status: 'succeeded', resultJson: decision.resultJson, attempt: { ...base, outcome: 'succeeded' } });
+        span?.succeeded();
         log.info({ event: 'job.succeeded', attempt, durationMs }, 'job succeeded');
         return;
       case 'cancel':
         observer.attemptEnded(target.name, 'canceled', durationMs);
         await finish(record, { status: 'canceled', attempt: { ...base, outcome: 'canceled' } });
+        span?.canceled();
         log.info({ event: 'job.canceled', attempt }, 'running job canceled');
         return;
       case 'leave':
+        span?.lockLost();
         log.warn({ event: 'job.lock_lost', attempt }, 'lock lost; leaving the job to the stalled-job check');
         throw outcome.kind === 'threw' ? outcome.err : new Error('lock lost');
       case 'hand_back':
@@ -141,6 +152,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
           event: { type: 'status', status: 'queued', attempt: attempt - 1, at: finishedAt },
           attempt: { ...base, outcome: 'lost', error: { code: 'worker_shutdown', message: 'worker shut down', retryable: true } },
         });
+        span?.handedBack();
         log.info({ event: 'job.handed_back', attempt }, 'worker shutting down; job handed back to the queue');
         if (token) await job.moveToDelayed(finishedAt, token);
         throw new DelayedError();
@@ -153,6 +165,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
           event: { type: 'status', status: 'queued', attempt, at: finishedAt, error, retryDelayMs: delayMs },
           attempt: { ...base, outcome: 'failed', error, retryDelayMs: delayMs },
         });
+        span?.retrying(error, delayMs);
         log.warn({ event: 'job.attempt.failed', attempt, error, retryDelayMs: delayMs }, 'attempt failed; will retry');
         throw new RetryLaterError(delayMs, error.message);
       }
@@ -160,14 +173,15 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
         const { error } = decision;
         observer.attemptEnded(target.name, 'failed', durationMs, error.code);
         await finish(record, { status: 'failed', error, deadLetter: true, attempt: { ...base, outcome: 'failed', error } });
+        span?.deadLettered(error);
         log.error({ event: 'job.dead_lettered', attempt, error }, 'job failed and was dead-lettered');
         return;
       }
     }
   };
 
-  async function runAttempt(t: Target, record: JobRecord, attempt: number, signal: AbortSignal): Promise<unknown> {
-    if (t.kind === 'http') return callUpstream(t, record, signal);
+  async function runAttempt(t: Target, record: JobRecord, attempt: number, signal: AbortSignal, span: AttemptTrace | undefined): Promise<unknown> {
+    if (t.kind === 'http') return callUpstream(t, record, signal, span);
     const handler = handlers.get(t.handler);
     if (!handler) throw new Error(`handler ${t.handler} is not installed`);
     const input = handler.input.parse(record.payload.kind === 'input' ? record.payload.input : undefined);
@@ -185,7 +199,19 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       },
     });
     // A handler that ignores its signal still loses the race against it.
-    return Promise.race([run, abortPromise(signal)]);
+    const raced = Promise.race([run, abortPromise(signal)]);
+    const handlerSpan = span?.startHandler(t.handler);
+    if (!handlerSpan) return raced;
+    return raced.then(
+      (value) => {
+        handlerSpan.end();
+        return value;
+      },
+      (err: unknown) => {
+        handlerSpan.end(err);
+        throw err;
+      },
+    );
   }
 }
 

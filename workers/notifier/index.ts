@@ -1,12 +1,18 @@
 import { createLogger, redactUrl } from '../../src/core/logger.js';
 import { checkRedisOrExit, loadSettings, onShutdownSignals, serveWorkerMetrics } from '../../src/runtime/bootstrap.js';
 import { startNotifierRuntime } from '../../src/runtime/notifier-runtime.js';
+import { startTracing } from '../../src/observability/tracing-sdk.js';
 
 /** Notifier deployment: `npm run worker:notifier`. Delivers the webhooks of every target. */
-const { env, config } = loadSettings();
+const { env, config, tracing } = loadSettings();
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'notifier' });
 await checkRedisOrExit(env.REDIS_URL, logger);
-const runtime = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger });
+const tracer = startTracing(tracing, 'notifier', logger);
+const runtime = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger, tracing: tracer?.tracing });
 const closeMetrics = await serveWorkerMetrics(env, 9465, runtime, logger);
 logger.info({ event: 'notifier.ready', redis: redactUrl(env.REDIS_URL), workerId: runtime.workerId }, 'notifier ready');
-onShutdownSignals(logger, () => runtime.close().finally(closeMetrics), config.webhooks.timeoutMs + 10_000);
+onShutdownSignals(
+  logger,
+  () => runtime.close().finally(async () => Promise.all([closeMetrics(), tracer?.shutdown()])).then(() => undefined),
+  config.webhooks.timeoutMs + 10_000,
+);

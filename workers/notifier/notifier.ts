@@ -12,6 +12,7 @@ import { createAddressPolicy, type AddressPolicy } from '../../src/webhooks/addr
 import { signatureHeader } from '../../src/webhooks/signature.js';
 import { traceparentFor } from '../../src/core/trace-context.js';
 import { createMetrics, type DeliveryOutcome, type Metrics } from '../../src/observability/metrics.js';
+import type { Tracing } from '../../src/observability/tracing.js';
 import { RetryLaterError, retryLaterBackoff } from '../retry-later.js';
 import { decideDelivery, postWebhook } from './post-webhook.js';
 
@@ -27,6 +28,8 @@ export interface NotifierDeps {
   metrics?: Metrics;
   /** The jitter draw of the delivery schedule. */
   random?: () => number;
+  /** Present when tracing is on: a CONSUMER span per delivery attempt, with the POST as its CLIENT span. */
+  tracing?: Tracing;
 }
 
 /** Deliveries a message may lose with their notifier process before it is dead-lettered. */
@@ -100,6 +103,8 @@ export class Notifier {
       return;
     }
 
+    const span = this.deps.tracing?.startDelivery(record, event, messageId, attempt, this.deps.keys.webhookQueueName());
+    const post = span?.startPost(record.callback.url);
     const timestamp = Math.floor(Date.now() / 1_000);
     const body = JSON.stringify({ type: event, timestamp: new Date(timestamp * 1_000).toISOString(), data: toDocument(record, config.server.publicUrl ?? '') });
     const outcome = await postWebhook(
@@ -112,12 +117,14 @@ export class Notifier {
         'webhook-timestamp': String(timestamp),
         'webhook-signature': signatureHeader(config.webhooks.secrets, messageId, timestamp, body),
         'x-request-id': record.correlationId,
-        traceparent: traceparentFor(record.correlationId),
+        traceparent: post?.traceparent ?? traceparentFor(record.correlationId),
       },
       config.webhooks,
       this.policy,
     );
+    post?.end(outcome.statusCode, outcome.error === null ? undefined : failureKind(outcome.error));
     const decision = decideDelivery(outcome, schedule, attempt, config.webhooks.jitter, this.random);
+    span?.end(decision.outcome, decision.outcome === 'retrying' ? decision.delayMs : undefined);
     const delivered = decision.outcome === 'delivered';
     const delivery: Delivery = {
       webhookId: messageId,
@@ -184,3 +191,9 @@ export class Notifier {
   }
 }
 
+
+/** A failed POST's error as a short kind for the span's error.type: "timeout", "refused", or the error code before the colon. */
+function failureKind(error: string): string {
+  const kind = /^[A-Za-z_]+/.exec(error)?.[0];
+  return kind ?? 'error';
+}

@@ -54,7 +54,10 @@ export function adminRouter(config: GatewayConfig, admin: AdminService): Router 
     const id = String(req.params.id);
     if (!isJobId(id)) throw new ApiError('job_not_found', `no job ${id}`);
     const timeline = await admin.job(id);
-    res.json({ job: toDocument(timeline.record, base(req)), tenant: timeline.record.tenant, attempts: timeline.attempts, deliveries: timeline.deliveries });
+    const job = toDocument(timeline.record, base(req));
+    const viewer = config.tracing.viewerUrl;
+    const traceUrl = viewer ? viewer.replaceAll('{traceId}', job.traceId) : null;
+    res.json({ job, tenant: timeline.record.tenant, attempts: timeline.attempts, deliveries: timeline.deliveries, traceUrl });
   });
   router.get('/v1/admin/activity', async (req, res) => {
     const minutes = intParam(req.query.minutes, 60, 1, 1_440, 'minutes');

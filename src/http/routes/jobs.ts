@@ -41,6 +41,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
     const admitted = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
+      trace: req.ctx.trace,
       target: body.target,
       payload: { kind: 'input', input: body.input },
       ...(body.priority !== undefined && { priority: body.priority }),

@@ -39,6 +39,7 @@ export function transparentRouter(config: GatewayConfig, service: JobService, id
     const admitted = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
+      trace: req.ctx.trace,
       target: target.name,
       payload: { kind: 'request', request },
       ...callbackFromHeader(req.get('callback-url')),

@@ -644,6 +644,11 @@ export interface components {
             };
         };
         JobTimeline: {
+            /**
+             * @description The job's trace in the trace viewer (`tracing.viewerUrl` with the job's `traceId`); null when no viewer is configured.
+             * @example http://jaeger.internal:16686/trace/4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            traceUrl: string | null;
             job: components["schemas"]["JobDocument"];
             tenant: string;
             attempts: components["schemas"]["Attempt"][];
@@ -738,6 +743,8 @@ export interface components {
             deadLettered: boolean;
             cancelRequested: boolean;
             correlationId: string;
+            /** @description The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing). */
+            traceId: string;
             metadata: {
                 [key: string]: string;
             };
