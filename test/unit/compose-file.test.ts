@@ -13,7 +13,7 @@ function composeCommand(): string[] | null {
 }
 
 interface ComposeFile {
-  services: Record<string, { command?: string[]; environment?: Record<string, string> }>;
+  services: Record<string, { command?: string[]; environment?: Record<string, string>; profiles?: string[] }>;
 }
 
 describe('docker-compose.yml', () => {
@@ -38,6 +38,16 @@ describe('docker-compose.yml', () => {
     expect(compose.services.executor?.command).toEqual(['node', 'dist/workers/executor/index.js']);
     expect(compose.services.notifier?.command).toEqual(['node', 'dist/workers/notifier/index.js']);
     expect(compose.services.upstream?.command).toEqual(['node', 'dist/demo/upstream.js']);
+  });
+
+  it('traces into Jaeger only when asked: its own profile, and OTEL_TRACES_EXPORTER none unless given', () => {
+    // With YAML merge keys applied, as compose applies them (the services share one environment block).
+    const merged = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as ComposeFile;
+    for (const name of ['gateway', 'executor', 'notifier']) {
+      expect(merged.services[name]?.environment).toMatchObject({ OTEL_TRACES_EXPORTER: '${OTEL_TRACES_EXPORTER:-none}', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318' });
+    }
+    expect(compose.services.jaeger?.profiles).toEqual(['tracing']);
+    expect(buildConfig(parse(readFileSync('config/compose.yaml', 'utf8')), handlerNames).tracing.viewerUrl).toBe('http://localhost:16686/trace/{traceId}');
   });
 
   it('points at a config file that is valid', () => {
