@@ -21,7 +21,8 @@ declare module 'autocannon' {
     timeouts: number;
     non2xx: number;
     '2xx': number;
-    requests: Histogram;
+    /** `sent`: every request written, those still in flight when the run stopped too. */
+    requests: Histogram & { sent: number };
     latency: Histogram;
     throughput: Histogram;
     statusCodeStats: Record<string, { count: number }>;

@@ -1,11 +1,12 @@
 /**
  * Benchmarks of the gateway against the plain Express + BullMQ baselines (issue 8) and,
  * for submit and status, a hand-written Express app with the same admission features
- * (bench/baselines/express-featured.ts).
+ * (bench/baselines/express-featured.ts); submit-traced measures the gateway against
+ * itself with OpenTelemetry trace export on (OTLP/HTTP to a sink in this process).
  *
  *   npm run bench                 full run (waits for a quiet machine first), ~5 min
  *   npm run bench:smoke           every case for a second or two (CI; no thresholds)
- *   npm run bench -- --profile    also --cpu-prof the gateway, executor and notifier
+ *   npm run bench -- --profile    also --cpu-prof the gateway (and the traced one), executor and notifier
  *   npm run bench -- --runtime tsx  run the sources through tsx instead of compiling them first
  *
  * One private redis-server, the baselines (bench/baselines/) and our gateway, executor
@@ -26,6 +27,7 @@ import type { JobRecord } from '../src/core/job-record.js';
 import { call, closeAgent } from './lib/http.js';
 import { runLoad, type LoadSpec } from './lib/load.js';
 import { compileForBench, measure, memory, ROOT, spawnTs, stopAll, type Child, type Usage } from './lib/procs.js';
+import { startOtlpSink, type OtlpStats } from './lib/otlp-sink.js';
 import { startReceiver, type Receiver } from './lib/receiver.js';
 import { freePort } from '../test/support/free-port.js';
 import { startPrivateRedis, type PrivateRedis } from './lib/redis.js';
@@ -72,7 +74,7 @@ const opts = {
 };
 const RUNTIME = argv.runtime ?? (SMOKE ? 'tsx' : 'compiled');
 if (RUNTIME !== 'tsx' && RUNTIME !== 'compiled') throw new Error(`--runtime is tsx or compiled, not ${RUNTIME}`);
-const ALL_CASES = ['express-202', 'submit', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'webhooks'] as const;
+const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'webhooks'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 const chosen = new Set<string>(argv.cases ? argv.cases.split(',').map((c) => c.trim()) : ALL_CASES);
 for (const c of chosen) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case ${c} (known: ${ALL_CASES.join(', ')})`);
@@ -117,6 +119,12 @@ interface Row {
   featuredP99Ratio?: number;
   rounds: unknown[];
   note?: string;
+  /**
+   * submit-traced's tracing-on row: what the OTLP sink received before the traced gateway
+   * was stopped and in all (its shutdown flushes the rest); `tracedRequests`: the requests
+   * sent to it, warm-ups included.
+   */
+  otlp?: { duringRounds: OtlpStats; total: OtlpStats; tracedRequests: number };
 }
 
 interface Check {
@@ -195,6 +203,8 @@ function machine() {
 
 interface Procs {
   redis: PrivateRedis;
+  /** The environment our gateway, executor and notifier share (a case that starts another gateway starts it alike). */
+  ourEnv: Record<string, string>;
   gateway: Child;
   gatewayUrl: string;
   executor: Child;
@@ -217,9 +227,13 @@ interface FeaturedSettings {
   durationS: number;
 }
 
+// One folder per process: Node writes a profile per thread (tsx's loader thread too), named by pid and thread.
+const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
+
+/** How long a child may take to say it is ready (tsx compiles the sources as it loads them: slower). */
+const START_TIMEOUT_MS = SMOKE ? 90_000 : 60_000;
+
 async function startProcesses(redis: PrivateRedis, configPath: string, featuredSettings: FeaturedSettings): Promise<Procs> {
-  // One folder per process: Node writes a profile per thread (tsx's loader thread too), named by pid and thread.
-  const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : []);
   if (argv.profile) mkdirSync(profileDir, { recursive: true });
   const ours = { REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
   const [gwPort, bePort, bbPort, fePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
@@ -246,7 +260,7 @@ async function startProcesses(redis: PrivateRedis, configPath: string, featuredS
     env: { ...bare, QUEUE: 'bare-work', CONCURRENCY: String(opts.workerConcurrency) },
   });
   const gotLoop = spawnTs('bare-got-loop', 'bench/baselines/got-loop.ts', logDir, { stdin: true });
-  const t = SMOKE ? 90_000 : 60_000;
+  const t = START_TIMEOUT_MS;
   await Promise.all([
     gateway.waitForLine('"gateway.listening"', t),
     executor.waitForLine('"executor.ready"', t),
@@ -259,6 +273,7 @@ async function startProcesses(redis: PrivateRedis, configPath: string, featuredS
   ]);
   return {
     redis,
+    ourEnv: ours,
     gateway,
     gatewayUrl: `http://127.0.0.1:${gwPort}`,
     executor,
@@ -287,14 +302,18 @@ interface Ctx {
 const SUBMIT_BODY = JSON.stringify({ target: 'submit', input: { n: 1 } });
 const ECHO_BODY = JSON.stringify({ target: 'echo', input: { n: 1 } });
 
-/** One measured load run: the SUT's and Redis's CPU and RSS over the measured part only. */
+/**
+ * One measured load run: the SUT's and Redis's CPU and RSS over the measured part only.
+ * `sent`: every request sent, the warm-up's and those in flight at the end too: all that
+ * the SUT handled (the traced case compares it with the spans it exported).
+ */
 async function loadRun(spec: Omit<LoadSpec, 'warmupS' | 'durationS' | 'connections'> & { connections?: number }, sutPid: number, redisPid: number) {
   const full: LoadSpec = { connections: opts.connections, durationS: opts.durationS, warmupS: 0, ...spec };
-  if (opts.warmupS > 0) await runLoad({ ...full, durationS: opts.warmupS });
+  const warm = opts.warmupS > 0 ? await runLoad({ ...full, durationS: opts.warmupS }) : undefined;
   const m = measure({ sut: sutPid, redis: redisPid });
   const r = await runLoad(full);
   const u = m.stop();
-  return { load: r, sut: u.sut!, redis: u.redis!, items: r.answered };
+  return { load: r, sut: u.sut!, redis: u.redis!, items: r.answered, sent: r.sent + (warm?.sent ?? 0) };
 }
 
 type LoadRound = Awaited<ReturnType<typeof loadRun>>;
@@ -412,6 +431,8 @@ async function httpCases(ctx: Ctx): Promise<void> {
     addInfo('submit p99 / featured Express p99', ours.featuredP99Ratio, 'x');
   }
 
+  await submitTracedCase(ctx);
+
   if (wants('status')) {
     say('case status: GET /v1/jobs/{id} vs bare Express GET, and vs the featured Express app');
     // One job to read in each: made through the system itself, by its own submit.
@@ -440,6 +461,86 @@ async function httpCases(ctx: Ctx): Promise<void> {
     addCheck('status read throughput / bare Express', ours.ratio!, '>=', 0.8, 'x');
     addCheck('status read throughput / featured Express', ours.featuredRatio!, '>=', 1.2, 'x');
   }
+}
+
+interface TracedGateway {
+  child: Child;
+  url: string;
+}
+
+/**
+ * A second gateway like `p.gateway` (same entry, config, Redis and settings, its own port)
+ * that exports its spans to `endpoint`. Only the endpoint, the exporter and the service
+ * name are set: protocol (http/protobuf), sampler (parent-based always-on: every request,
+ * as none of the load carries a traceparent) and batch processor (5 s, batches of 512,
+ * queue of 2,048) stay at the SDK's defaults, as in a deployment that sets an endpoint.
+ */
+async function startTracedGateway(p: Procs, endpoint: string): Promise<TracedGateway> {
+  const port = await freePort();
+  const child = spawnTs('gateway-traced', 'src/server.ts', logDir, {
+    nodeArgs: prof('gateway-traced'),
+    env: { ...p.ourEnv, PORT: String(port), OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint, OTEL_SERVICE_NAME: 'bench-gateway-traced' },
+  });
+  // Its tracing.started line proves the SDK is on: without it the case would compare the gateway with itself.
+  await Promise.all([child.waitForLine('"tracing.started"', START_TIMEOUT_MS), child.waitForLine('"gateway.listening"', START_TIMEOUT_MS)]);
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * What tracing costs on the submit path: the same gateway with OTLP export off
+ * (`p.gateway`) and on, alternated under the same load. The traced gateway runs for this
+ * case only (idle, it would still add its Redis polling to the other cases) and is stopped
+ * at its end, which also flushes the spans its batch processor still held to the sink, so
+ * that the sink's counts are complete and the case can say whether spans were dropped.
+ */
+async function submitTracedCase(ctx: Ctx): Promise<void> {
+  if (!wants('submit-traced')) return;
+  say('case submit-traced: POST /v1/jobs on the gateway with trace export off and on (OTLP/HTTP protobuf to a local sink)');
+  const { p, auth } = ctx;
+  const sink = await startOtlpSink();
+  let traced: TracedGateway | undefined;
+  try {
+    traced = await startTracedGateway(p, sink.url);
+    const headers = { 'content-type': 'application/json', ...auth };
+    const spec = (url: string) => ({ url: `${url}/v1/jobs`, method: 'POST' as const, headers, body: SUBMIT_BODY });
+    // The traced gateway has just started (the other too, when this case runs alone): warm both up once,
+    // unmeasured, whatever --warmup says (smoke has none), so that neither round measures JIT and first connections.
+    const warmUp = (url: string) => runLoad({ ...spec(url), connections: opts.connections, durationS: 1, warmupS: 0 });
+    await warmUp(p.gatewayUrl);
+    const tracedWarmUp = await warmUp(traced.url);
+    const submitTo = (url: string, pid: number) => () => loadRun(spec(url), pid, p.redis.child.pid);
+    const [offRuns, onRuns] = await alternateAll([submitTo(p.gatewayUrl, p.gateway.pid), submitTo(traced.url, traced.child.pid)]);
+    const duringRounds = sink.stats();
+    await traced.child.stop();
+    const total = sink.stats();
+    const tracedRequests = onRuns!.reduce((a, r) => a + r.sent, tracedWarmUp.sent);
+    checkExports(total, traced.child.logPath);
+
+    const title = `POST /v1/jobs, ${opts.connections} connections`;
+    const off = loadRow('submit-traced', title, 'gateway, tracing off', 'info', 'req/s', offRuns!);
+    const on = loadRow('submit-traced', title, 'gateway, tracing on (OTLP/HTTP protobuf export, every request sampled)', 'ours', 'req/s', onRuns!);
+    const ratio = on.throughput! / off.throughput!;
+    const extraUs = on.cpuUsPerReq! - off.cpuUsPerReq!;
+    // SERVER spans: one per request; fewer exported than requests sent means the batch processor's queue overflowed.
+    const exported = (100 * total.serverSpans) / tracedRequests;
+    on.note = `${ratio.toFixed(2)}× tracing off's throughput, ${extraUs >= 0 ? '+' : ''}${extraUs.toFixed(0)} CPU µs/req; ${total.spans} spans in ${total.requests} exports`;
+    on.otlp = { duringRounds, total, tracedRequests };
+    addInfo('submit throughput, tracing on / off', ratio, 'x');
+    addInfo('submit CPU per request, tracing on − off', extraUs, 'µs');
+    addInfo('OTLP export requests received (submit-traced)', total.requests, 'requests');
+    addInfo('OTLP bytes received (submit-traced)', total.bytes, 'B');
+    addInfo('SERVER spans exported / traced requests', exported, '%');
+  } finally {
+    await traced?.child.stop();
+    await sink.close();
+  }
+}
+
+/** The traced rounds must have exported, and what came must be OTLP protobuf: else the case measured something else. */
+function checkExports(s: OtlpStats, logPath: string): void {
+  if (s.requests === 0) throw new Error(`submit-traced: the OTLP sink received no export from the traced gateway; see ${logPath}`);
+  if (s.undecoded > 0) throw new Error(`submit-traced: ${s.undecoded} of ${s.requests} exports were not OTLP protobuf`);
+  if (s.serverSpans === 0) throw new Error(`submit-traced: ${s.requests} exports (${s.bytes} B) but no SERVER span in them`);
 }
 
 /** Sequential requests on one keep-alive connection: latency of one request on an idle system. */

@@ -17,6 +17,8 @@ export interface LoadResult {
   ok: number;
   /** Every answer, whatever its status (2xx + non-2xx): the requests the server handled. */
   answered: number;
+  /** Every request written, answered or not (those in flight when the run stopped too). */
+  sent: number;
   /** Non-2xx answers and socket errors or timeouts: a healthy run has none. */
   failed: number;
   statusCodes: Record<string, number>;
@@ -45,6 +47,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     rps: r['2xx'] / durationS,
     ok: r['2xx'],
     answered: r['2xx'] + r.non2xx,
+    sent: r.requests.sent,
     failed: r.non2xx + r.errors + r.timeouts,
     statusCodes,
     latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, mean: r.latency.mean, max: r.latency.max },

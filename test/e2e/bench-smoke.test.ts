@@ -57,7 +57,7 @@ describe('bench smoke mode', () => {
     const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchResult;
     expect(result).toMatchObject({ mode: 'smoke', error: null });
     const cases = new Set(result.rows.map((r) => r.case));
-    expect([...cases].sort()).toEqual(['executor', 'express-202', 'latency', 'memory', 'prefer-wait', 'status', 'submit', 'submit-idle', 'webhooks']);
+    expect([...cases].sort()).toEqual(['executor', 'express-202', 'latency', 'memory', 'prefer-wait', 'status', 'submit', 'submit-idle', 'submit-traced', 'webhooks']);
     // Each compared case has our row and its baseline's, with a figure measured for both;
     // submit and status also have the featured baseline's (hand-written Express with the same features).
     for (const c of ['submit', 'status', 'executor', 'webhooks']) {
@@ -68,17 +68,22 @@ describe('bench smoke mode', () => {
       expect(Number.isFinite(ours.ratio), `${c} ratio`).toBe(true);
       if (c === 'submit' || c === 'status') expect(Number.isFinite(ours.featuredRatio), `${c} ratio to featured`).toBe(true);
     }
+    // The gateway with trace export off and on, both measured; the traced one exported to the runner's sink.
+    const traced = result.rows.filter((r) => r.case === 'submit-traced');
+    expect(traced.map((r) => r.role).sort()).toEqual(['info', 'ours']);
+    for (const r of traced) expect(r.throughput, `submit-traced ${r.role}`).toBeGreaterThan(0);
+    expect(result.checks.find((c) => c.name === 'OTLP export requests received (submit-traced)')?.measured).toBeGreaterThan(0);
     // CPU µs per request (job, webhook) beside every throughput figure, for the system and for Redis.
     for (const r of result.rows.filter((row) => row.throughput !== undefined && row.case !== 'memory')) {
       expect(Number.isFinite(r.cpuUsPerReq), `${r.case} ${r.role} CPU µs/req`).toBe(true);
       expect(Number.isFinite(r.redisCpuUsPerReq), `${r.case} ${r.role} Redis µs/req`).toBe(true);
     }
-    // Every target of the issue is judged, on a finite figure; the featured ratios are informational lines.
+    // Every target of the issue is judged, on a finite figure; the featured ratios and tracing's cost are informational lines.
     const judged = result.checks.filter((c) => !c.informational);
     const informational = result.checks.filter((c) => c.informational);
     expect(judged.map((c) => c.name)).toHaveLength(10);
     for (const c of judged) expect(typeof c.met, c.name).toBe('boolean');
-    expect(informational.map((c) => c.name)).toHaveLength(2);
+    expect(informational.map((c) => c.name)).toHaveLength(7);
     for (const c of informational) expect(c.met, c.name).toBeNull();
     for (const c of result.checks) expect(Number.isFinite(c.measured), c.name).toBe(true);
     expect(run.stdout).toContain('| target');
