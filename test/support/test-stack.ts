@@ -7,6 +7,7 @@ import supertest from 'supertest';
 import { buildConfig } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
+import type { Tracing } from '../../src/observability/tracing.js';
 import { createGatewayRuntime, type GatewayRuntime } from '../../src/runtime/gateway-runtime.js';
 import { startExecutorRuntime, type ExecutorRuntime } from '../../src/runtime/executor-runtime.js';
 import { startNotifierRuntime, type NotifierRuntime } from '../../src/runtime/notifier-runtime.js';
@@ -84,13 +85,14 @@ export interface TestStack {
 
 export async function startStack(
   /** `metrics`: one registry shared by every part, as in `npm start`. */
-  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redisUrl?: string; metrics?: Metrics } = {},
+  /** `tracing`: every part makes its spans with it (tests read them from an in-memory exporter). */
+  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redisUrl?: string; metrics?: Metrics; tracing?: Tracing } = {},
 ): Promise<TestStack> {
   const redisUrl = opts.redisUrl ?? inject('redisUrl');
   const config = opts.config ?? testConfig({ targets: DEMO_TARGETS });
   const logs = new LogSink();
   const logger = createLogger({ level: 'debug', name: 'test' }, logs);
-  const shared = opts.metrics ? { metrics: opts.metrics } : {};
+  const shared = { ...(opts.metrics && { metrics: opts.metrics }), ...(opts.tracing && { tracing: opts.tracing }) };
   const gateway = await createGatewayRuntime({ config, redisUrl, logger, ...shared });
   const executors: ExecutorRuntime[] = [];
   const startExecutor = async (targets?: string[]) => {

@@ -71,21 +71,21 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       const start = decideStart(record, startedAt);
       if (start.kind === 'skip') return;
       if (start.kind === 'expire') {
-        await finish(record, { status: 'failed', error: start.error, deadLetter: false });
         tracing?.recordEndWithoutAttempt(record, 'expired', start.error);
+        await finish(record, { status: 'failed', error: start.error, deadLetter: false });
         log.info({ event: 'job.expired' }, 'job expired before it ran');
         return;
       }
       if (start.lost) log.warn({ event: 'job.attempt.lost', attempt: record.attempts }, 'previous attempt was lost with its worker');
       if (start.kind === 'cancel') {
-        await finish(record, { status: 'canceled', attempt: start.lost });
         tracing?.recordEndWithoutAttempt(record, 'canceled');
+        await finish(record, { status: 'canceled', attempt: start.lost });
         log.info({ event: 'job.canceled' }, 'job canceled before its attempt started');
         return;
       }
       if (start.kind === 'give_up') {
-        await finish(record, { status: 'failed', error: start.error, deadLetter: true, attempt: start.lost });
         tracing?.recordEndWithoutAttempt(record, 'dead_lettered', start.error);
+        await finish(record, { status: 'failed', error: start.error, deadLetter: true, attempt: start.lost });
         log.error({ event: 'job.dead_lettered', reason: 'worker_lost' }, 'job out of attempts after its workers died');
         return;
       }
@@ -100,6 +100,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
       if (!started.applied) return; // canceled between our read and now
     }
     observer.attemptStarted(target.name, dueAtMs(record), startedAt);
+    // Ended as soon as the outcome is decided, before it is written: a write that fails must not leave the span open.
     const span = tracing?.startAttempt(record, attempt, record.maxAttempts, startedAt - dueAtMs(record));
     log.info({ event: 'job.started', attempt, maxAttempts: record.maxAttempts }, 'attempt started');
 
@@ -130,14 +131,14 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     switch (decision.kind) {
       case 'succeed':
         observer.attemptEnded(target.name, 'succeeded', durationMs);
-        await finish(record, { status: 'succeeded', resultJson: decision.resultJson, attempt: { ...base, outcome: 'succeeded' } });
         span?.succeeded();
+        await finish(record, { status: 'succeeded', resultJson: decision.resultJson, attempt: { ...base, outcome: 'succeeded' } });
         log.info({ event: 'job.succeeded', attempt, durationMs }, 'job succeeded');
         return;
       case 'cancel':
         observer.attemptEnded(target.name, 'canceled', durationMs);
-        await finish(record, { status: 'canceled', attempt: { ...base, outcome: 'canceled' } });
         span?.canceled();
+        await finish(record, { status: 'canceled', attempt: { ...base, outcome: 'canceled' } });
         log.info({ event: 'job.canceled', attempt }, 'running job canceled');
         return;
       case 'leave':
@@ -146,34 +147,34 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
         throw outcome.kind === 'threw' ? outcome.err : new Error('lock lost');
       case 'hand_back':
         observer.attemptEnded(target.name, 'handed_back', durationMs);
+        span?.handedBack();
         await store.transition(record.id, {
           from: ['running'],
           set: { status: 'queued', attempts: attempt - 1 },
           event: { type: 'status', status: 'queued', attempt: attempt - 1, at: finishedAt },
           attempt: { ...base, outcome: 'lost', error: { code: 'worker_shutdown', message: 'worker shut down', retryable: true } },
         });
-        span?.handedBack();
         log.info({ event: 'job.handed_back', attempt }, 'worker shutting down; job handed back to the queue');
         if (token) await job.moveToDelayed(finishedAt, token);
         throw new DelayedError();
       case 'retry': {
         const { error, delayMs } = decision;
         observer.attemptEnded(target.name, 'failed', durationMs, error.code);
+        span?.retrying(error, delayMs);
         await store.transition(record.id, {
           from: ['running'],
           set: { status: 'queued', error, runAtMs: finishedAt + delayMs },
           event: { type: 'status', status: 'queued', attempt, at: finishedAt, error, retryDelayMs: delayMs },
           attempt: { ...base, outcome: 'failed', error, retryDelayMs: delayMs },
         });
-        span?.retrying(error, delayMs);
         log.warn({ event: 'job.attempt.failed', attempt, error, retryDelayMs: delayMs }, 'attempt failed; will retry');
         throw new RetryLaterError(delayMs, error.message);
       }
       case 'dead_letter': {
         const { error } = decision;
         observer.attemptEnded(target.name, 'failed', durationMs, error.code);
-        await finish(record, { status: 'failed', error, deadLetter: true, attempt: { ...base, outcome: 'failed', error } });
         span?.deadLettered(error);
+        await finish(record, { status: 'failed', error, deadLetter: true, attempt: { ...base, outcome: 'failed', error } });
         log.error({ event: 'job.dead_lettered', attempt, error }, 'job failed and was dead-lettered');
         return;
       }
