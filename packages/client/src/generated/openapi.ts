@@ -957,7 +957,7 @@ export interface components {
         IdempotencyKey: string;
         /** @description The correlation id (1-128 of `A-Za-z0-9._:@/+=-`); generated when absent or unsafe. */
         XRequestIdIn: string;
-        /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. */
+        /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. With tracing on, the gateway's span for the request, and through it every span of the job, is its child (the job's `traceId`). */
         Traceparent: string;
     };
     requestBodies: never;
@@ -1042,7 +1042,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
                 /** @description The correlation id (1-128 of `A-Za-z0-9._:@/+=-`); generated when absent or unsafe. */
                 "X-Request-Id"?: components["parameters"]["XRequestIdIn"];
-                /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. */
+                /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. With tracing on, the gateway's span for the request, and through it every span of the job, is its child (the job's `traceId`). */
                 traceparent?: components["parameters"]["Traceparent"];
             };
             path?: never;
