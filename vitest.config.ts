@@ -13,6 +13,31 @@ function tier(name: string, include: string[]): TestProjectInlineConfiguration {
   return { test: { name, include, testTimeout: 30_000, hookTimeout: 30_000 } };
 }
 
+/**
+ * What the cluster tier runs: submit, Prefer: wait and long-poll, event streams, cancel,
+ * retries, dead letters and replay, idempotency, tenant isolation, webhooks, rate limits
+ * and quotas (docs/operations.md, Redis Cluster).
+ */
+const CLUSTER_SUITES = [
+  'test/integration/submit.test.ts',
+  'test/integration/polling.test.ts',
+  'test/integration/events.test.ts',
+  'test/integration/cancel.test.ts',
+  'test/integration/dead-letters.test.ts',
+  'test/integration/idempotency.test.ts',
+  'test/integration/auth.test.ts',
+  'test/integration/webhooks.test.ts',
+  'test/integration/rate-limit.test.ts',
+  'test/integration/limits.test.ts',
+  'test/integration/list.test.ts',
+  'test/integration/transparent.test.ts',
+  'test/integration/operability.test.ts',
+  'test/integration/bad-input.test.ts',
+  'test/integration/outbox-relay.test.ts',
+  'test/integration/in-flight-audit.test.ts',
+  'test/integration/expiry.test.ts',
+];
+
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +47,16 @@ export default defineConfig({
       tier('e2e', ['test/e2e/**/*.test.ts']),
       tier('fault', ['test/fault/**/*.test.ts']),
       tier('client', ['packages/client/test/**/*.test.ts']),
+      // The core behaviour suites again, on a real Redis Cluster (3 masters, 3 replicas) instead of one Redis.
+      {
+        test: {
+          name: 'cluster',
+          include: CLUSTER_SUITES,
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+          globalSetup: ['test/support/global-redis-cluster.ts'],
+        },
+      },
     ],
     globalSetup: ['test/support/global-redis.ts'],
     // Two cores: spawned-process suites are heavy, so files run two at a time (all projects together).

@@ -1,5 +1,6 @@
-// `npm test` needs two programs that npm cannot install: redis-server (every integration,
-// end-to-end and fault test starts its own) and Debian's Chromium (the dashboard test drives
+// `npm test` needs programs that npm cannot install: redis-server (every integration,
+// end-to-end and fault test starts its own), redis-cli (which makes the cluster tier's Redis
+// Cluster; Debian's redis-server package brings it) and Debian's Chromium (the dashboard test drives
 // it through playwright-core; a browser download is not possible here). This runs before any
 // test: it installs what is missing with apt-get when it can (root and apt-get present), and
 // otherwise stops at once with the exact command to run, instead of failing deep in the run.
@@ -10,6 +11,7 @@ import { delimiter, join } from 'node:path';
 /** The program the tests look for, and the Debian package that provides it. */
 const TOOLS = [
   { path: 'redis-server', pkg: 'redis-server', onPath: true },
+  { path: 'redis-cli', pkg: 'redis-tools', onPath: true },
   { path: '/usr/bin/chromium', pkg: 'chromium', onPath: false },
 ];
 

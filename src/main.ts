@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { createLogger, redactUrl } from './core/logger.js';
+import { describeRedis, redisTarget } from './config/env.js';
 import { createMetrics } from './observability/metrics.js';
 import { announceAuth, checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-runtime.js';
@@ -14,6 +15,7 @@ import { startTracing } from './observability/tracing-sdk.js';
 const settings = loadSettings();
 const { env, config, configPath } = settings;
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'all-in-one' });
+const redis = redisTarget(env);
 announceAuth(settings, logger);
 const tracer = startTracing(settings.tracing, 'all-in-one', logger);
 let localRedis: LocalRedis | null = null;
@@ -28,14 +30,15 @@ const exitDuringStartup = (signal: NodeJS.Signals) => process.exit(128 + (osCons
 process.once('SIGINT', exitDuringStartup);
 process.once('SIGTERM', exitDuringStartup);
 try {
-  localRedis = env.AUTO_REDIS ? await ensureLocalRedis(env.REDIS_URL, '.data', logger) : null;
-  await checkRedis(env.REDIS_URL, logger);
+  // A private redis-server stands in for a single Redis only: a cluster is the operator's.
+  localRedis = env.AUTO_REDIS && typeof redis === 'string' ? await ensureLocalRedis(redis, '.data', logger) : null;
+  await checkRedis(redis, logger);
   // One registry for the three parts: the gateway's /metrics shows them all.
   const metrics = createMetrics({ process: 'all-in-one', defaultMetrics: true });
   const tracing = tracer?.tracing;
-  executor = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics, tracing });
-  notifier = await startNotifierRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics, tracing });
-  gateway = await createGatewayRuntime({ config, redisUrl: env.REDIS_URL, logger, metrics, tracing });
+  executor = await startExecutorRuntime({ config, redis, logger, metrics, tracing });
+  notifier = await startNotifierRuntime({ config, redis, logger, metrics, tracing });
+  gateway = await createGatewayRuntime({ config, redis, logger, metrics, tracing, waitReplicas: { replicas: env.REDIS_WAIT_REPLICAS, timeoutMs: env.REDIS_WAIT_TIMEOUT_MS } });
   server = await listen(gateway.app, env.PORT, env.HOST);
 } catch (err) {
   // Whatever fails (Redis, the port already taken), undo what started: above all the
@@ -49,7 +52,7 @@ try {
 }
 const port = (server.address() as AddressInfo).port;
 logger.info(
-  { event: 'gateway.listening', port, host: (server.address() as AddressInfo).address, redis: redactUrl(env.REDIS_URL), config: configPath, targets: [...config.targets.keys()] },
+  { event: 'gateway.listening', port, host: (server.address() as AddressInfo).address, redis: describeRedis(redis, redactUrl), config: configPath, targets: [...config.targets.keys()] },
   `async-gateway listening on http://localhost:${port}`,
 );
 const running = { executor, notifier, gateway };

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { loadConfigFile } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { JobQueues } from '../../src/core/job-queues.js';
@@ -9,7 +8,7 @@ import { TenantJobList } from '../../src/core/tenant-job-list.js';
 import { JobWatcher } from '../../src/core/job-watcher.js';
 import { createKeys, type Keys } from '../../src/core/keys.js';
 import { createLogger } from '../../src/core/logger.js';
-import { closeRedis, createRedis } from '../../src/core/redis.js';
+import { closeRedis, createRedis, type RedisClient } from '../../src/core/redis.js';
 import { WebhookQueue } from '../../src/core/webhook-queue.js';
 import { toDocument } from '../../src/core/job-view.js';
 import { JobService, type SubmitCommand } from '../../src/jobs/job-service.js';
@@ -25,7 +24,7 @@ import { handlerNames, handlers } from '../../workers/handlers/index.js';
 export interface BenchStack {
   config: GatewayConfig;
   keys: Keys;
-  redis: Redis;
+  redis: RedisClient;
   store: JobStore;
   queues: JobQueues;
   service: JobService;

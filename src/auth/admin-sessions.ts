@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis.js';
 
 /** A dashboard sign-in lasts a working day; signing in again is one paste of the key. */
 export const SESSION_TTL_MS = 8 * 60 * 60_000;
@@ -14,7 +14,7 @@ export const SESSION_COOKIE = 'agw_admin';
  */
 export class AdminSessions {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
     private readonly ttlMs = SESSION_TTL_MS,
   ) {}

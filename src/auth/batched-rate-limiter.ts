@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { TenantsSettings } from '../config/schema.js';
+import { sendAcrossSlots, type KeyedCommand, type RedisClient } from '../core/redis.js';
 import type { RateLimitState } from '../core/errors.js';
 import type { Keys } from '../core/keys.js';
 import { RATE_KEY_MARGIN_MS, windowStart } from '../core/tenant-admission.js';
@@ -44,7 +44,7 @@ export class BatchedRateLimiter {
   private failing = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly tenants: TenantsSettings,
     private readonly syncMs: number,
@@ -102,26 +102,20 @@ export class BatchedRateLimiter {
       else batch.push([tenant, w]);
     }
     if (batch.length === 0) return;
-    const pipeline = this.redis.pipeline();
     // Per window: add what was let through here (and keep the key alive), or read the total.
+    const commands: KeyedCommand[] = [];
     const totalAt: number[] = [];
-    let replyCount = 0;
     for (const [tenant, w] of batch) {
       const key = this.keys.tenantRate(tenant, w.start);
       w.sending = w.pending;
       w.pending = 0;
-      totalAt.push(replyCount);
-      if (w.sending > 0) {
-        pipeline.incrby(key, w.sending).pexpire(key, w.windowMs + RATE_KEY_MARGIN_MS);
-        replyCount += 2;
-      } else {
-        pipeline.get(key);
-        replyCount += 1;
-      }
+      totalAt.push(commands.length);
+      if (w.sending > 0) commands.push(['incrby', key, w.sending], ['pexpire', key, w.windowMs + RATE_KEY_MARGIN_MS]);
+      else commands.push(['get', key]);
     }
     let replies: [Error | null, unknown][] = [];
     try {
-      replies = (await pipeline.exec()) ?? [];
+      replies = await sendAcrossSlots(this.redis, commands);
       this.failing = false;
     } catch (err) {
       if (!this.failing) this.onSyncError(err);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { JobRecord } from './job-record.js';
 import type { Keys } from './keys.js';
 
@@ -15,7 +15,7 @@ export interface IdPage {
  */
 export class DeadLetterIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -35,6 +35,7 @@ export const ERROR_CATALOGUE = {
   queue_full: { status: 503, title: 'Target queue is full' },
   gateway_busy: { status: 503, title: 'Gateway holds as many waiting requests as it may' },
   redis_unavailable: { status: 503, title: 'Job store unavailable' },
+  replication_timeout: { status: 503, title: 'Replicas did not confirm the job in time' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

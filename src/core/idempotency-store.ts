@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Keys } from './keys.js';
 
 /** A remembered answer: what a retried request gets back. */
@@ -19,7 +19,7 @@ export type IdempotencyRecord =
  */
 export class IdempotencyStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly pendingLeaseMs = 60_000,
   ) {}

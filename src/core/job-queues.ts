@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Target } from '../config/schema.js';
 import type { Keys } from './keys.js';
 
@@ -37,7 +37,7 @@ export class JobQueues {
   private webhookView: Queue | undefined;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly keys: Keys,
     private readonly targets: ReadonlyMap<string, Target>,
   ) {}

@@ -1,6 +1,6 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
 import type { Keys } from './keys.js';
-import { issueTogether } from './redis.js';
+import { issueTogether, sendAcrossSlots, type KeyedCommand, type RedisClient } from './redis.js';
 import { luaScript } from './scripts.js';
 import type { OutboxEntry } from './outbox.js';
 import type { Delivery, JobStatus } from './job-schema.js';
@@ -66,7 +66,7 @@ export interface StoredEvent {
 
 export class JobStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {
     // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
@@ -129,10 +129,8 @@ export class JobStore {
 
   async getMany(ids: readonly string[]): Promise<(JobRecord | null)[]> {
     if (ids.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.hgetall(this.keys.job(id));
-    const replies = await pipe.exec();
-    return (replies ?? []).map(([err, h], i) => {
+    const replies = await sendAcrossSlots(this.redis, ids.map((id): KeyedCommand => ['hgetall', this.keys.job(id)]));
+    return replies.map(([err, h], i) => {
       if (err) throw err;
       return decodeRecord(h as Record<string, string>, ids[i]!);
     });
@@ -207,9 +205,7 @@ export class JobStore {
    * moves with every change, for the waiters' safety sweep. One pipelined round trip.
    */
   async eventVersions(ids: readonly string[]): Promise<(string | null)[]> {
-    const pipe = this.redis.pipeline();
-    for (const id of ids) pipe.lindex(this.keys.jobEvents(id), -1);
-    const replies = (await pipe.exec()) ?? [];
+    const replies = await sendAcrossSlots(this.redis, ids.map((id): KeyedCommand => ['lindex', this.keys.jobEvents(id), -1]));
     return replies.map(([err, value]) => (err ? null : (value as string | null)));
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 
 type Listener = () => void;
 
@@ -31,7 +31,7 @@ export class JobWatcher {
   sweeps = 0;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly channel: string,
     private readonly probe: VersionProbe,
     readonly recheckMs = 1_000,

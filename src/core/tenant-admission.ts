@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './scripts.js';
 
@@ -31,7 +32,7 @@ export const windowStart = (nowMs: number, windowMs: number) => nowMs - (nowMs %
  */
 export class TenantAdmission {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     /** Tenant-index entries older than this are trimmed on write. */
     private readonly indexHorizonMs: number,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { JobRecord } from './job-record.js';
 import type { JobStatus } from './job-schema.js';
 import type { JobStore } from './job-store.js';
@@ -25,7 +25,7 @@ const LIST_SCAN_CAP = 1_000;
  */
 export class TenantJobList {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly store: Pick<JobStore, 'getMany'>,
   ) {}

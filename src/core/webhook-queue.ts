@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis.js';
 import type { WebhookEvent } from './job-schema.js';
 import type { Keys } from './keys.js';
 
@@ -17,7 +17,7 @@ export interface WebhookMessage {
 export class WebhookQueue {
   private readonly queue: Queue<WebhookMessage>;
 
-  constructor(connection: Redis, keys: Keys) {
+  constructor(connection: RedisClient, keys: Keys) {
     this.queue = new Queue<WebhookMessage>(keys.webhookQueueName(), { connection, prefix: keys.bullPrefix() });
     this.queue.on('error', () => undefined);
   }

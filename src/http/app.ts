@@ -1,7 +1,7 @@
 import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import { corsFor } from './middleware/cors.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { ApiError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -35,7 +35,7 @@ export interface AppDeps {
   jobs: JobService;
   admin: AdminService;
   /** The producer connection, for readiness and to tell an outage from a bug. */
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /** This process's Prometheus registry and counters. */
   metrics: Metrics;

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import { masters, type RedisClient } from '../core/redis.js';
 import { luaScript } from '../core/scripts.js';
 import type { Keys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
@@ -42,7 +43,7 @@ export class InFlightAudit {
   private readonly graceMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly logger: Logger,
     opts: InFlightAuditOptions = {},
@@ -75,12 +76,15 @@ export class InFlightAudit {
   private async round(nowMs: number): Promise<number> {
     const pattern = this.keys.tenantInFlight('*');
     let freed = 0;
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
-      cursor = next;
-      for (const key of found) freed += await this.auditSet(key, nowMs);
-    } while (cursor !== '0');
+    // SCAN walks one node's keys: on a cluster, every master's (the sets are spread over them).
+    for (const node of masters(this.redis)) {
+      let cursor = '0';
+      do {
+        const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 200);
+        cursor = next;
+        for (const key of found) freed += await this.auditSet(key, nowMs);
+      } while (cursor !== '0');
+    }
     return freed;
   }
 

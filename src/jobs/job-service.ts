@@ -9,6 +9,7 @@ import { decodeCursor, type ListFilter, type ListPage, type TenantJobList } from
 import { finishJob } from '../core/finish-job.js';
 import type { JobWatcher } from '../core/job-watcher.js';
 import type { TenantAdmission } from '../core/tenant-admission.js';
+import type { ReplicaAck } from '../core/replica-ack.js';
 import type { Logger } from '../core/logger.js';
 import type { HandlerInputs } from './handler-inputs.js';
 import { zodToFieldErrors } from './field-errors.js';
@@ -71,6 +72,8 @@ export class JobService {
       resolve?: Resolver;
       observer?: JobObserver;
       tracing?: Tracing;
+      /** REDIS_WAIT_REPLICAS: a submit is acknowledged only once the replicas hold the job. */
+      replicaAck?: ReplicaAck;
     },
   ) {
     this.handlers = opts.handlers;
@@ -81,6 +84,7 @@ export class JobService {
     this.resolve = opts.resolve ?? systemResolver;
     this.observer = opts.observer ?? new JobObserver();
     this.tracing = opts.tracing ?? null;
+    this.replicaAck = opts.replicaAck && opts.replicaAck.replicas > 0 ? opts.replicaAck : null;
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
       if (event === 'done') logger.info({ event: 'job.admission_undone', jobId: id }, 'half-stored job removed on retry');
       else if (event === 'dropped') logger.error({ event: 'job.admission_undo_dropped', jobId: id }, 'too many undos pending; this half-stored job stays');
@@ -97,6 +101,7 @@ export class JobService {
   private readonly resolve: Resolver;
   private readonly observer: JobObserver;
   private readonly tracing: Tracing | null;
+  private readonly replicaAck: ReplicaAck | null;
   /** Input schemas of the in-code handlers, injected by the runtime: src/jobs never imports workers. */
   private readonly handlers: HandlerInputs;
 
@@ -191,15 +196,24 @@ export class JobService {
       this.store.create(record),
       this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now }),
     ]);
-    if (stored.status === 'rejected' || queued.status === 'rejected') {
-      // Never answer 202 for a job that is not wholly stored; undo what got through, now or,
-      // when Redis refuses that too (it is what failed), as soon as it takes it.
-      const undo = async () => {
+    // Never answer 202 for a job that is not wholly stored; undo what got through, now or,
+    // when Redis refuses that too (it is what failed), as soon as it takes it.
+    const undo = async (queuedToo: boolean) => {
+      const run = async () => {
         await this.store.delete(record);
-        if (queued.status === 'fulfilled') await this.queues.removeWaiting(target.name, record.id);
+        if (queuedToo) await this.queues.removeWaiting(target.name, record.id);
       };
-      await undo().catch(() => this.undos.add(record.id, undo));
+      await run().catch(() => this.undos.add(record.id, run));
+    };
+    if (stored.status === 'rejected' || queued.status === 'rejected') {
+      await undo(queued.status === 'fulfilled');
       throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
+    }
+    if (this.replicaAck && !(await this.replicated(record))) {
+      await undo(true);
+      throw new ApiError('replication_timeout', `the job was not confirmed by ${this.replicaAck.replicas} replica(s) in time; nothing was kept, retry later`, {
+        retryAfterSeconds: this.config.server.pollAfterSeconds,
+      });
     }
     this.observer.accepted(target.name);
     this.logger.info(
@@ -207,6 +221,16 @@ export class JobService {
       'job accepted',
     );
     return { record, rateLimit };
+  }
+
+  /** Whether the replicas hold the job (REDIS_WAIT_REPLICAS); a failed WAIT (no master known for a slot, Redis down) is a no. */
+  private async replicated(record: JobRecord): Promise<boolean> {
+    try {
+      return await this.replicaAck!.confirmJob(record);
+    } catch (err) {
+      this.logger.warn({ event: 'job.replication_unconfirmed', jobId: record.id, err }, 'could not confirm the job on the replicas');
+      return false;
+    }
   }
 
   /** Refuses a callback that no webhook could be signed for, or whose URL the SSRF guard refuses. */

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Keys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
 import { OutboxEntrySchema, type OutboxEntry } from '../core/outbox.js';
-import { issueTogether } from '../core/redis.js';
+import { issueTogether, type RedisClient } from '../core/redis.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 
 /** The consumer group every relay of every process reads the outboxes in. */
@@ -48,7 +47,7 @@ export class OutboxRelay {
   private readonly failures = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly targets: readonly string[],
     private readonly webhooks: CallbackTrigger,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis.js';
 import type { Target } from '../config/schema.js';
 import type { JobQueues, QueueCounts } from '../core/job-queues.js';
 import type { Keys } from '../core/keys.js';
@@ -34,7 +34,7 @@ export class FleetStatus {
   private pending: Promise<FleetSnapshot> | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly queues: JobQueues,
     private readonly targets: ReadonlyMap<string, Target>,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { sendAcrossSlots, type KeyedCommand, type RedisClient } from '../core/redis.js';
 import type { Keys } from '../core/keys.js';
 import type { FinishOutcome } from './metrics.js';
 
@@ -34,7 +34,7 @@ export class JobActivity {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly flushEveryMs = FLUSH_EVERY_MS,
   ) {}
@@ -61,20 +61,20 @@ export class JobActivity {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.counts.size === 0 && this.recent.size === 0) return this.flushing;
-    const pipeline = this.redis.pipeline();
+    const commands: KeyedCommand[] = [];
     for (const [minute, fields] of this.counts) {
       const key = this.keys.statsMinute(minute);
-      for (const [field, n] of fields) pipeline.hincrby(key, field, n);
-      pipeline.pexpire(key, KEEP_MINUTES_MS);
+      for (const [field, n] of fields) commands.push(['hincrby', key, field, n]);
+      commands.push(['pexpire', key, KEEP_MINUTES_MS]);
     }
     for (const [target, ids] of this.recent) {
       const key = this.keys.targetRecent(target);
       // LPUSH of several ids pushes them one after the other: the newest ends up first.
-      pipeline.lpush(key, ...ids).ltrim(key, 0, RECENT_PER_TARGET - 1);
+      commands.push(['lpush', key, ...ids], ['ltrim', key, 0, RECENT_PER_TARGET - 1]);
     }
     this.counts.clear();
     this.recent.clear();
-    this.flushing = this.flushing.then(() => pipeline.exec()).then(
+    this.flushing = this.flushing.then(() => sendAcrossSlots(this.redis, commands)).then(
       () => undefined,
       () => undefined,
     );
@@ -90,9 +90,7 @@ export class JobActivity {
   async series(targets: readonly string[], minutes: number, nowMs = Date.now()): Promise<Record<string, MinuteCounts[]>> {
     const last = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
     const starts = Array.from({ length: minutes }, (_, i) => last - (minutes - 1 - i) * MINUTE_MS);
-    const pipeline = this.redis.pipeline();
-    for (const t of starts) pipeline.hgetall(this.keys.statsMinute(t));
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await sendAcrossSlots(this.redis, starts.map((t): KeyedCommand => ['hgetall', this.keys.statsMinute(t)]));
     const out: Record<string, MinuteCounts[]> = Object.fromEntries(targets.map((name) => [name, [] as MinuteCounts[]]));
     replies.forEach(([err, hash], i) => {
       if (err) throw err;

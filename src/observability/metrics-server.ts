@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis.js';
 import { exposition, type Metrics } from './metrics.js';
 import { redisAnswers } from './readiness.js';
 
@@ -12,7 +12,7 @@ import { redisAnswers } from './readiness.js';
  */
 export async function startMetricsServer(opts: {
   metrics: Metrics;
-  redis: Redis;
+  redis: RedisClient;
   port: number;
   host: string;
   /** False once shutdown began: the orchestrator should stop routing to us. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis.js';
 
 /**
  * The checks behind every `/readyz`: the gateway's (src/http/routes/health.ts) and a
@@ -20,6 +20,6 @@ export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise
 }
 
 /** True when Redis answers a PING within `ms`. */
-export function redisAnswers(redis: Redis, ms = READY_TIMEOUT_MS): Promise<boolean> {
+export function redisAnswers(redis: RedisClient, ms = READY_TIMEOUT_MS): Promise<boolean> {
   return within(redis.ping().then(() => true), ms, false);
 }

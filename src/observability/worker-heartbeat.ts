@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { sendAcrossSlots, type KeyedCommand, type RedisClient } from '../core/redis.js';
 
 /** How often a worker process says it is alive, per target it serves. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
@@ -28,7 +28,7 @@ export class WorkerHeartbeat {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly setKeys: readonly string[],
     readonly workerId: string,
     private readonly intervalMs = HEARTBEAT_INTERVAL_MS,
@@ -42,14 +42,15 @@ export class WorkerHeartbeat {
 
   private async beat(): Promise<void> {
     const now = Date.now();
-    // A pipeline, not MULTI: each target's set has its own hash slot, and nothing here needs
-    // the sets changed together (a reader counts each set on its own).
-    const pipeline = this.redis.pipeline();
-    for (const key of this.setKeys) {
-      pipeline.zadd(key, now, this.workerId);
-      pipeline.zremrangebyscore(key, '-inf', now - FORGET_AFTER_MS);
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    // Not MULTI: each target's set has its own hash slot, and nothing here needs the sets
+    // changed together (a reader counts each set on its own).
+    const replies = await sendAcrossSlots(
+      this.redis,
+      this.setKeys.flatMap((key): KeyedCommand[] => [
+        ['zadd', key, now, this.workerId],
+        ['zremrangebyscore', key, '-inf', now - FORGET_AFTER_MS],
+      ]),
+    );
     const failed = replies.find(([err]) => err);
     if (failed) throw failed[0];
   }
@@ -58,18 +59,14 @@ export class WorkerHeartbeat {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    const pipeline = this.redis.pipeline();
-    for (const key of this.setKeys) pipeline.zrem(key, this.workerId);
-    await pipeline.exec().catch(() => undefined);
+    await sendAcrossSlots(this.redis, this.setKeys.map((key): KeyedCommand => ['zrem', key, this.workerId])).catch(() => undefined);
   }
 }
 
 /** How many distinct workers were seen within the window, per heartbeat set key. */
-export async function countWorkersSeen(redis: Redis, setKeys: readonly string[], now = Date.now(), windowMs = WORKER_SEEN_WINDOW_MS): Promise<number[]> {
+export async function countWorkersSeen(redis: RedisClient, setKeys: readonly string[], now = Date.now(), windowMs = WORKER_SEEN_WINDOW_MS): Promise<number[]> {
   if (setKeys.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const key of setKeys) pipeline.zcount(key, now - windowMs, '+inf');
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await sendAcrossSlots(redis, setKeys.map((key): KeyedCommand => ['zcount', key, now - windowMs, '+inf']));
   return replies.map(([err, n]) => {
     if (err) throw err;
     return Number(n);

@@ -2,15 +2,14 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import { handlerNames } from '../../workers/handlers/index.js';
-import { loadEnv, type Env } from '../config/env.js';
+import { describeRedis, loadEnv, type Env, type RedisTarget } from '../config/env.js';
 import { ConfigError, loadConfigFile } from '../config/load-config.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { tracingEnv, type TracingEnv } from '../config/tracing-env.js';
 import { judgeEvictionPolicy } from '../core/eviction-policy.js';
 import { redactUrl, type Logger } from '../core/logger.js';
-import { closeRedis, createRedis, waitReady } from '../core/redis.js';
+import { closeRedis, createRedis, isCluster, masters, waitReady, type RedisClient } from '../core/redis.js';
 import { createHttpServer } from '../http/http-server.js';
-import type { Redis } from 'ioredis';
 import type { Metrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 
@@ -40,22 +39,25 @@ export function loadSettings(processEnv: NodeJS.ProcessEnv = process.env): Setti
   }
 }
 
-/** Fails when Redis is unreachable or configured to evict jobs; warns on a risky policy. */
-export async function checkRedis(url: string, logger: Logger): Promise<void> {
-  const probe = createRedis(url, 'worker', 'startup-check');
+/** Fails when Redis is unreachable or configured to evict jobs (on any master of a cluster); warns on a risky policy. */
+export async function checkRedis(target: RedisTarget, logger: Logger): Promise<void> {
+  const probe = createRedis(target, 'worker', 'startup-check');
   probe.on('error', () => undefined);
   try {
     await waitReady(probe, 5_000);
-    let policy: string | null = null;
-    try {
-      const reply = (await probe.config('GET', 'maxmemory-policy')) as string[];
-      policy = reply[1] ?? null;
-    } catch {
-      policy = null;
+    for (const node of masters(probe)) {
+      let policy: string | null = null;
+      try {
+        const reply = (await node.config('GET', 'maxmemory-policy')) as string[];
+        policy = reply[1] ?? null;
+      } catch {
+        policy = null;
+      }
+      const verdict = judgeEvictionPolicy(policy);
+      const where = isCluster(probe) ? ` (node ${node.options.host}:${node.options.port})` : '';
+      if (!verdict.ok && verdict.fatal) throw new Error(`${verdict.reason}${where}`);
+      if (!verdict.ok) logger.warn({ event: 'redis.policy', policy, ...(where && { node: `${node.options.host}:${node.options.port}` }) }, verdict.reason);
     }
-    const verdict = judgeEvictionPolicy(policy);
-    if (!verdict.ok && verdict.fatal) throw new Error(verdict.reason);
-    if (!verdict.ok) logger.warn({ event: 'redis.policy', policy }, verdict.reason);
   } finally {
     await closeRedis(probe);
   }
@@ -93,11 +95,11 @@ export function announceAuth(settings: Settings, logger: Logger): void {
 }
 
 /** checkRedis for entry points: a clear one-line reason on stderr and exit code 1 instead of a stack trace. */
-export async function checkRedisOrExit(url: string, logger: Logger): Promise<void> {
+export async function checkRedisOrExit(target: RedisTarget, logger: Logger): Promise<void> {
   try {
-    await checkRedis(url, logger);
+    await checkRedis(target, logger);
   } catch (err) {
-    process.stderr.write(`async-gateway: cannot use Redis at ${redactUrl(url)}: ${(err as Error).message}\n`);
+    process.stderr.write(`async-gateway: cannot use Redis at ${describeRedis(target, redactUrl)}: ${(err as Error).message}\n`);
     process.exit(1);
   }
 }
@@ -161,7 +163,7 @@ export async function closeServer(server: Server, graceMs: number): Promise<void
 export async function serveWorkerMetrics(
   env: Readonly<Env>,
   defaultPort: number,
-  runtime: { metrics: Metrics; connection: Redis; isRunning(): boolean },
+  runtime: { metrics: Metrics; connection: RedisClient; isRunning(): boolean },
   logger: Logger,
 ): Promise<() => Promise<void>> {
   const port = env.METRICS_PORT ?? defaultPort;

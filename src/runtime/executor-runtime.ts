@@ -2,12 +2,11 @@ import type { GatewayConfig } from '../config/schema.js';
 import { JobStore } from '../core/job-store.js';
 import { createKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
-import { closeRedis, createRedis } from '../core/redis.js';
+import { closeRedis, createRedis, type RedisClient, type RedisTarget } from '../core/redis.js';
 import { Executor, targetsToServe } from '../../workers/executor/executor.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { OutboxRelay } from '../jobs/outbox-relay.js';
-import type { Redis } from 'ioredis';
 import { JobActivity } from '../observability/job-activity.js';
 import { JobObserver } from '../observability/job-observer.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -21,7 +20,7 @@ export interface ExecutorRuntime {
   /** This process's heartbeat id (what /readyz and the dashboard count). */
   workerId: string;
   /** The worker connection, for the metrics server's readiness check. */
-  connection: Redis;
+  connection: RedisClient;
   /** False once close() began. */
   isRunning(): boolean;
   /** Idempotent: drains the executor (up to `timeoutMs`), then closes its connections. */
@@ -30,17 +29,17 @@ export interface ExecutorRuntime {
 
 export async function startExecutorRuntime(opts: {
   config: GatewayConfig;
-  redisUrl: string;
+  redis: RedisTarget;
   logger: Logger;
   targets?: readonly string[];
   metrics?: Metrics;
   tracing?: Tracing | undefined;
 }): Promise<ExecutorRuntime> {
-  const { config, redisUrl, logger } = opts;
+  const { config, redis: target, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'executor', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
-  const connection = createRedis(redisUrl, 'worker', 'executor');
-  const subscriber = createRedis(redisUrl, 'subscriber', 'executor-sub');
+  const connection = createRedis(target, 'worker', 'executor');
+  const subscriber = createRedis(target, 'subscriber', 'executor-sub');
   countRedisErrors(connection, 'executor', metrics, logger);
   countRedisErrors(subscriber, 'executor-sub', metrics, logger);
   const store = new JobStore(connection, keys);

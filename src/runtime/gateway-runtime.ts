@@ -1,5 +1,4 @@
 import type { Express } from 'express';
-import type { Redis } from 'ioredis';
 import { handlers } from '../../workers/handlers/index.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { JobQueues } from '../core/job-queues.js';
@@ -12,10 +11,11 @@ import { TenantAdmission } from '../core/tenant-admission.js';
 import { BatchedRateLimiter } from '../auth/batched-rate-limiter.js';
 import { createKeys, type Keys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
-import { closeRedis, createRedis } from '../core/redis.js';
+import { closeRedis, createRedis, type RedisClient, type RedisTarget } from '../core/redis.js';
 import { createApp } from '../http/app.js';
 import { AdminService } from '../jobs/admin-service.js';
 import { JobService } from '../jobs/job-service.js';
+import { ReplicaAck } from '../core/replica-ack.js';
 import { indexHorizonMs } from './index-horizon.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
@@ -36,7 +36,7 @@ export interface GatewayRuntime {
   metrics: Metrics;
   keys: Keys;
   store: JobStore;
-  redis: Redis;
+  redis: RedisClient;
   /** Wakes held requests when their job changes (its sweep count is what tests read). */
   watcher: JobWatcher;
   /** The tenants' request rate for all but submits (tests call its sync()). */
@@ -53,12 +53,20 @@ export interface GatewayRuntime {
 const RELAY_WAIT_MS = 1_000;
 
 /** Builds everything the gateway needs on its own connections. Does not listen. */
-export async function createGatewayRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics; tracing?: Tracing | undefined }): Promise<GatewayRuntime> {
-  const { config, redisUrl, logger } = opts;
+export async function createGatewayRuntime(opts: {
+  config: GatewayConfig;
+  redis: RedisTarget;
+  logger: Logger;
+  metrics?: Metrics;
+  tracing?: Tracing | undefined;
+  /** REDIS_WAIT_REPLICAS and its timeout. */
+  waitReplicas?: { replicas: number; timeoutMs: number };
+}): Promise<GatewayRuntime> {
+  const { config, redis: target, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'gateway', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
-  const redis = createRedis(redisUrl, 'producer', 'gateway');
-  const subscriber = createRedis(redisUrl, 'subscriber', 'gateway-sub');
+  const redis = createRedis(target, 'producer', 'gateway');
+  const subscriber = createRedis(target, 'subscriber', 'gateway-sub');
   countRedisErrors(redis, 'gateway', metrics, logger);
   countRedisErrors(subscriber, 'gateway-sub', metrics, logger);
   const store = new JobStore(redis, keys);
@@ -71,7 +79,7 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   // and of any target whose executors are down. On a connection of its own: a relay read in
   // flight on the auto-pipelined request connection would hold the requests' commands behind
   // it (ioredis sends one auto-pipeline at a time), past their command timeout.
-  const relayConnection = createRedis(redisUrl, 'worker', 'gateway-relay');
+  const relayConnection = createRedis(target, 'worker', 'gateway-relay');
   countRedisErrors(relayConnection, 'gateway-relay', metrics, logger);
   const relay = new OutboxRelay(relayConnection, keys, [...config.targets.keys()], trigger, logger, { consumer: newWorkerId('gateway') });
   await relay.start();
@@ -84,7 +92,10 @@ export async function createGatewayRuntime(opts: { config: GatewayConfig; redisU
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
   rateLimiter.start();
-  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS), observer: new JobObserver(metrics, activity), ...(opts.tracing && { tracing: opts.tracing }) });
+  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS), observer: new JobObserver(metrics, activity),
+    ...(opts.tracing && { tracing: opts.tracing }),
+    ...(opts.waitReplicas && { replicaAck: new ReplicaAck(redis, keys, opts.waitReplicas.replicas, opts.waitReplicas.timeoutMs) }),
+  });
   const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS) });
   const app = createApp({
     config,

@@ -2,9 +2,8 @@ import type { GatewayConfig } from '../config/schema.js';
 import { JobStore } from '../core/job-store.js';
 import { createKeys } from '../core/keys.js';
 import type { Logger } from '../core/logger.js';
-import { closeRedis, createRedis } from '../core/redis.js';
+import { closeRedis, createRedis, type RedisClient, type RedisTarget } from '../core/redis.js';
 import { Notifier } from '../../workers/notifier/notifier.js';
-import type { Redis } from 'ioredis';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import { countRedisErrors } from '../observability/redis-errors.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -14,16 +13,16 @@ export interface NotifierRuntime {
   notifier: Notifier;
   metrics: Metrics;
   workerId: string;
-  connection: Redis;
+  connection: RedisClient;
   isRunning(): boolean;
   close(): Promise<void>;
 }
 
-export async function startNotifierRuntime(opts: { config: GatewayConfig; redisUrl: string; logger: Logger; metrics?: Metrics; tracing?: Tracing | undefined }): Promise<NotifierRuntime> {
-  const { config, redisUrl, logger } = opts;
+export async function startNotifierRuntime(opts: { config: GatewayConfig; redis: RedisTarget; logger: Logger; metrics?: Metrics; tracing?: Tracing | undefined }): Promise<NotifierRuntime> {
+  const { config, redis: target, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'notifier', defaultMetrics: true });
   const keys = createKeys(config.server.keyPrefix);
-  const connection = createRedis(redisUrl, 'worker', 'notifier');
+  const connection = createRedis(target, 'worker', 'notifier');
   countRedisErrors(connection, 'notifier', metrics, logger);
   const store = new JobStore(connection, keys);
   const notifier = new Notifier({ config, keys, store, connection, logger, metrics, ...(opts.tracing && { tracing: opts.tracing }) });

@@ -20,7 +20,7 @@ describe('auto-pipelining on the producer connection', () => {
   beforeAll(async () => {
     stack = await startStack({ executor: false, config: testConfig({ targets: DEMO_TARGETS }) });
     gateway = stack.gateway;
-    flusher = new Redis(stack.redisUrl);
+    flusher = new Redis(stack.redisTarget as string);
   });
   afterAll(async () => {
     flusher.disconnect();

@@ -18,7 +18,7 @@ describe('bad input on POST /v1/jobs', () => {
   });
 
   const post = () => stack.request.post('/v1/jobs');
-  const jobKeys = async () => (await stack.redis.keys(`${stack.config.server.keyPrefix}:*`)).filter((k) => !k.includes(':rate:'));
+  const jobKeys = async () => (await stack.keys(`${stack.config.server.keyPrefix}:*`)).filter((k) => !k.includes(':rate:'));
 
   it('answers 400 for malformed or truncated JSON', async () => {
     for (const body of ['{"target": "echo",', '{target: echo}', 'null x', '{"target":"echo"}}']) {

@@ -10,7 +10,7 @@ const HOST = 'gateway.test';
 const stackWith = (server: Record<string, unknown> = {}) => startStack({ executor: false, config: testConfig({ targets: DEMO_TARGETS, auth, server }) });
 const setCookieOf = (res: Response): string | undefined => (res.headers['set-cookie'] as unknown as string[] | undefined)?.[0];
 const cookieOf = (res: Response): string => setCookieOf(res)?.split(';')[0] ?? '';
-const sessionsIn = async (stack: TestStack) => (await stack.redis.keys(`${stack.config.server.keyPrefix}:admin-session:*`)).sort();
+const sessionsIn = async (stack: TestStack) => (await stack.keys(`${stack.config.server.keyPrefix}:admin-session:*`)).sort();
 
 /** A CSP header as directive → sources. */
 function directives(csp: string | undefined): Map<string, string[]> {

@@ -23,7 +23,7 @@ describe('held requests: limits and their cost', () => {
     redisServer = await startRedisServer();
     stack = await startStack({
       executor: false,
-      redisUrl: redisServer.url,
+      redis: redisServer.url,
       config: testConfig({
         auth,
         targets: DEMO_TARGETS,
@@ -120,7 +120,7 @@ describe('held requests: limits and their cost', () => {
 
   it('rechecks 100 waiters with one batched read per interval, never a record read per waiter', async () => {
     // Room for 100: this gateway's ceiling is 5.
-    const roomy = await startStack({ executor: false, redisUrl: redisServer.url, config: testConfig({ auth, targets: DEMO_TARGETS, server: { keyPrefix: stack.config.server.keyPrefix }, tenants: { defaults: { maxWaiting: 200 } } }) });
+    const roomy = await startStack({ executor: false, redis: redisServer.url, config: testConfig({ auth, targets: DEMO_TARGETS, server: { keyPrefix: stack.config.server.keyPrefix }, tenants: { defaults: { maxWaiting: 200 } } }) });
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
     server = roomy.gateway.app.listen(0, '127.0.0.1');

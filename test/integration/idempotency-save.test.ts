@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('when the first answer of an Idempotency-Key cannot be saved', () => {
   it('keeps the key claimed and saves it once Redis takes it: a retry never makes a second job', async () => {
     const redis = await startRedisServer();
-    const stack = await startStack({ redisUrl: redis.url, executor: false });
+    const stack = await startStack({ redis: redis.url, executor: false });
     const admin = new Redis(redis.url);
     try {
       const keys = createKeys(stack.config.server.keyPrefix);

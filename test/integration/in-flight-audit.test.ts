@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedis, type RedisClient } from '../../src/core/redis.js';
 import { JobStore } from '../../src/core/job-store.js';
 import { createKeys } from '../../src/core/keys.js';
 import { createLogger } from '../../src/core/logger.js';
@@ -7,16 +7,16 @@ import { TenantAdmission } from '../../src/core/tenant-admission.js';
 import { InFlightAudit } from '../../src/jobs/in-flight-audit.js';
 import { queuedRecord } from '../support/job-record.js';
 import { deleteMatching } from '../support/redis-keys.js';
-import { LogSink, uniquePrefix } from '../support/test-stack.js';
+import { LogSink, testRedisTarget, uniquePrefix } from '../support/test-stack.js';
 
 describe('the in-flight audit: slots a gateway died holding', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   const keys = createKeys(uniquePrefix());
   const logs = new LogSink();
   const GRACE = 60_000;
   const limits = { requestsPerWindow: 1_000, windowMs: 60_000, maxInFlightJobs: 10 };
   beforeAll(() => {
-    redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    redis = createRedis(testRedisTarget(), 'worker', 'test');
   });
   afterAll(async () => {
     await deleteMatching(redis, `${keys.prefix}:*`);

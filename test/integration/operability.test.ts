@@ -132,7 +132,7 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
       expect(setCookie).toMatch(/^agw_admin=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=28800$/);
       const cookie = cookieOf(signIn);
       // The session stores no key: only the token's hash points at the key's id.
-      const stored = await stack.redis.keys(`${stack.config.server.keyPrefix}:admin-session:*`);
+      const stored = await stack.keys(`${stack.config.server.keyPrefix}:admin-session:*`);
       expect(stored).toHaveLength(1);
       expect(await stack.redis.get(stored[0]!)).toBe('ops-key');
 
@@ -154,7 +154,7 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
       const signOut = await stack.request.delete('/admin/session').set('Cookie', cookie);
       expect(signOut.status).toBe(204);
       expect((await stack.request.get('/v1/admin/targets').set('Cookie', cookie)).status).toBe(401);
-      expect(await stack.redis.keys(`${stack.config.server.keyPrefix}:admin-session:*`)).toEqual([]);
+      expect(await stack.keys(`${stack.config.server.keyPrefix}:admin-session:*`)).toEqual([]);
     });
 
     it('refuses a client key, a wrong key and a malformed body, and creates no session', async () => {
@@ -163,7 +163,7 @@ describe('operability: metrics, readiness and dashboard sessions', () => {
       const malformed = await stack.request.post('/admin/session').send({ key: tokens.ops });
       expect(malformed.status).toBe(422);
       expect(malformed.body.code).toBe('validation_failed');
-      expect(await stack.redis.keys(`${stack.config.server.keyPrefix}:admin-session:*`)).toEqual([]);
+      expect(await stack.keys(`${stack.config.server.keyPrefix}:admin-session:*`)).toEqual([]);
     });
 
     it('serves the dashboard shell to anyone (it holds no data) and the raw queue view only to admins', async () => {

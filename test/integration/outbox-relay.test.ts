@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { finishJob } from '../../src/core/finish-job.js';
 import type { JobRecord } from '../../src/core/job-record.js';
 import { JobStore } from '../../src/core/job-store.js';
@@ -13,12 +13,13 @@ import { CallbackTrigger } from '../../src/webhooks/callback-trigger.js';
 import { queuedRecord } from '../support/job-record.js';
 import { deleteMatching } from '../support/redis-keys.js';
 import { startRedisServer } from '../support/redis-server.js';
-import { DEMO_TARGETS, eventually, LogSink, testConfig } from '../support/test-stack.js';
+import { DEMO_TARGETS, eventually, LogSink, testConfig, testRedisTarget } from '../support/test-stack.js';
+import { createRedis, type RedisClient } from '../../src/core/redis.js';
 
 const config = testConfig({ targets: { echo: DEMO_TARGETS.echo }, webhooks: { secrets: ['whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3R0ZXN0'] } });
 
 describe('the outbox relay: a job end and its effects on other slots', () => {
-  let redis: Redis;
+  let redis: RedisClient;
   let keys: Keys;
   let store: JobStore;
   let webhookQueue: WebhookQueue;
@@ -33,7 +34,7 @@ describe('the outbox relay: a job end and its effects on other slots', () => {
   };
 
   beforeAll(() => {
-    redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    redis = createRedis(testRedisTarget(), 'worker', 'test');
     keys = createKeys(config.server.keyPrefix);
     store = new JobStore(redis, keys);
     webhookQueue = new WebhookQueue(redis, keys);

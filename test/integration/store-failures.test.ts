@@ -16,7 +16,7 @@ describe('when Redis fails during admission', () => {
       expect(res.status).toBe(500);
       expect(res.body.code).toBe('internal_error');
       expect(JSON.stringify(res.body)).not.toMatch(/WRONGTYPE|meta|stack/i);
-      const keys = await stack.redis.keys(`${prefix}:*`);
+      const keys = await stack.keys(`${prefix}:*`);
       expect(keys.filter((k) => k.includes(':job:'))).toEqual([]);
       expect(await stack.redis.zcard(`${prefix}:tenant:{public}:jobs`)).toBe(0);
     } finally {
@@ -42,7 +42,7 @@ describe('when Redis refuses the undo too', () => {
       // Redis takes it again: the next retry (every second) succeeds.
       await stack.redis.del(`${prefix}:webhook-dead-letters`);
       await eventually(() => stack.logs.lines.some((l) => l.event === 'job.admission_undone' && l.jobId === id), 10_000);
-      expect((await stack.redis.keys(`${prefix}:job:*`)).length).toBe(0);
+      expect((await stack.keys(`${prefix}:job:*`)).length).toBe(0);
       expect(await stack.redis.zcard(`${prefix}:tenant:{public}:in-flight`)).toBe(0);
     } finally {
       await stack.close();
@@ -53,7 +53,7 @@ describe('when Redis refuses the undo too', () => {
 describe('when Redis is slow', () => {
   it('answers 503 once the 2 s command timeout passes, never 202, and serves again afterwards', async () => {
     const redis = await startRedisServer(['--enable-debug-command', 'yes']);
-    const stack = await startStack({ redisUrl: redis.url, executor: false });
+    const stack = await startStack({ redis: redis.url, executor: false });
     const blocker = new Redis(redis.url);
     try {
       expect((await stack.request.post('/v1/jobs').send({ target: 'echo' })).status).toBe(202);
@@ -79,7 +79,7 @@ describe('when Redis is down', () => {
   let stack: TestStack;
   beforeAll(async () => {
     redis = await startRedisServer();
-    stack = await startStack({ redisUrl: redis.url, executor: false });
+    stack = await startStack({ redis: redis.url, executor: false });
   });
   afterAll(async () => {
     await redis.start().catch(() => undefined);

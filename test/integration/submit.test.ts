@@ -47,7 +47,7 @@ describe('POST /v1/jobs', () => {
 
   it('refuses an unknown target with 422 before anything is stored', async () => {
     // Every key but the per-second rate-limit counter, which any request may start.
-    const stored = async () => (await stack.redis.keys(`${stack.config.server.keyPrefix}:*`)).filter((k) => !k.includes(':rate:')).sort();
+    const stored = async () => (await stack.keys(`${stack.config.server.keyPrefix}:*`)).filter((k) => !k.includes(':rate:')).sort();
     // The earlier tests' jobs have ended (the last was canceled); their effects are relayed
     // a moment after each end: let them settle first, so that only this request could differ.
     await eventually(async () => (await stack.redis.zcard(createKeys(stack.config.server.keyPrefix).tenantInFlight('public'))) === 0);

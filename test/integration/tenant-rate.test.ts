@@ -30,7 +30,7 @@ describe('tenant request rate across gateways', () => {
     redisServer = await startRedisServer([], { slotChecked: true });
     stack = await startStack({
       executor: false,
-      redisUrl: redisServer.url,
+      redis: redisServer.url,
       config: testConfig({
         auth,
         targets: DEMO_TARGETS,
@@ -38,7 +38,7 @@ describe('tenant request rate across gateways', () => {
         tenants: { overrides: { reader: { requestsPerWindow: 6, windowSeconds: 3_600 }, submitter: { requestsPerWindow: 3, windowSeconds: 3_600 } } },
       }),
     });
-    second = await createGatewayRuntime({ config: stack.config, redisUrl: stack.redisUrl, logger: stack.logger });
+    second = await createGatewayRuntime({ config: stack.config, redis: stack.redisTarget, logger: stack.logger });
     probe = new Redis(redisServer.url);
   });
   afterAll(async () => {
@@ -110,7 +110,7 @@ describe('tenant request rate, exact mode (server.rateLimitSyncMs: 0)', () => {
       executor: false,
       config: testConfig({ auth, targets: DEMO_TARGETS, server: { rateLimitSyncMs: 0 }, tenants: { overrides: { exact: { requestsPerWindow: 4, windowSeconds: 3_600 } } } }),
     });
-    second = await createGatewayRuntime({ config: stack.config, redisUrl: stack.redisUrl, logger: stack.logger });
+    second = await createGatewayRuntime({ config: stack.config, redis: stack.redisTarget, logger: stack.logger });
   });
   afterAll(async () => {
     await second?.close();

@@ -62,7 +62,7 @@ describe('transparent mode and submit: hostile framing, encodings, paths and cre
   /** The job records that `act` stored (retained jobs of earlier tests excluded). */
   const jobKeysAfter = async (act: () => Promise<void>): Promise<string[]> => {
     // Records only: an earlier test's job may still write its other keys meanwhile.
-    const records = async () => (await stack.redis.keys(`${stack.config.server.keyPrefix}:job:*`)).filter((k) => k.endsWith('}'));
+    const records = async () => (await stack.keys(`${stack.config.server.keyPrefix}:job:*`)).filter((k) => k.endsWith('}'));
     const before = new Set(await records());
     await act();
     return (await records()).filter((k) => !before.has(k));

@@ -51,7 +51,7 @@ describe('transparent mode: ANY /v1/async/{target}/{path…}', () => {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => cb(null, Buffer.concat(chunks)));
       });
-  const jobKeys = () => stack.redis.keys(`${stack.config.server.keyPrefix}:job:*`);
+  const jobKeys = () => stack.keys(`${stack.config.server.keyPrefix}:job:*`);
   const waitForEnd = async (id: string) => {
     const res = await stack.request.get(`/v1/jobs/${id}?wait=20`);
     expect(['succeeded', 'failed', 'canceled']).toContain(res.body.status);

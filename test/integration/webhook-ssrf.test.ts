@@ -76,7 +76,7 @@ describe('SSRF guard on callbacks', () => {
     const stack = await startStack({ config: buildConfig(doc, handlerNames) });
     const notifier = await startNotifierRuntime({
       config: buildConfig({ ...doc, webhooks: { ...doc.webhooks, allowlist: [] } }, handlerNames),
-      redisUrl: stack.redisUrl,
+      redis: stack.redisTarget,
       logger: stack.logger,
     });
     try {

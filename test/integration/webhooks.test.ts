@@ -22,7 +22,7 @@ describe('redelivering a pending callback', () => {
       expect(res.body).toMatchObject({ status: 'succeeded', callback: { state: 'pending' } });
       const again = await stack.request.post(`/v1/admin/webhook-dead-letters/${res.body.id}/redeliver`);
       expect(again.status).toBe(202);
-      const notifier = await startNotifierRuntime({ config, redisUrl: stack.redisUrl, logger: stack.logger });
+      const notifier = await startNotifierRuntime({ config, redis: stack.redisTarget, logger: stack.logger });
       try {
         await eventually(async () => (await stack.request.get(`/v1/jobs/${res.body.id}`)).body.callback.state === 'delivered');
         expect(receiver.requests).toHaveLength(1);

@@ -66,7 +66,7 @@ export async function startWorld(doc: ConfigDoc): Promise<World> {
   const configPath = writeConfigFile(testConfigDoc({ ...doc, defaults: { ...E2E_DEFAULTS, ...doc.defaults } }));
   // The very file the children read, so keyPrefix and policies agree by construction.
   const config = loadConfigFile(configPath, handlerNames);
-  const stack = await startStack({ config, executor: false, redisUrl: redis.url });
+  const stack = await startStack({ config, executor: false, redis: redis.url });
   const env = (extra: Record<string, string> = {}) => ({ REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, ...extra });
 
   const job = async (id: string, waitSeconds?: number) => {

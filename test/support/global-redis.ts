@@ -4,6 +4,8 @@ import { hasRedisServerBinary, startRedisServer, type RedisServer } from './redi
 declare module 'vitest' {
   export interface ProvidedContext {
     redisUrl: string;
+    /** The cluster tier's Redis Cluster, as a JSON RedisClusterTarget; empty elsewhere. */
+    redisCluster: string;
   }
 }
 
@@ -20,11 +22,13 @@ export async function setup(project: TestProject): Promise<void> {
   if (hasRedisServerBinary()) {
     server = await startRedisServer([], { slotChecked: true });
     project.provide('redisUrl', server.url);
+    project.provide('redisCluster', '');
     return;
   }
   const url = process.env.REDIS_URL;
   if (!url) throw new Error('tests need redis-server on PATH or REDIS_URL');
   project.provide('redisUrl', url);
+  project.provide('redisCluster', '');
 }
 
 export async function teardown(): Promise<void> {

@@ -75,7 +75,8 @@ export function spawnEntry(entry: string, env: Record<string, string> = {}, opts
     cwd: opts.cwd ?? ROOT,
     // A clean environment: only what the test passes (plus PATH, for redis-server) shapes the child.
     // METRICS_PORT 0: several workers of one test must not fight over the default port.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', REDIS_URL: NO_REDIS_URL, LOG_LEVEL: 'debug', METRICS_PORT: '0', HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', ...env },
+    // (A child given a cluster gets no REDIS_URL: the two together are a start-up error.)
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...(env.REDIS_CLUSTER_NODES === undefined && { REDIS_URL: NO_REDIS_URL }), LOG_LEVEL: 'debug', METRICS_PORT: '0', HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached ?? false,
   });

@@ -2,7 +2,6 @@ import type { Metrics } from '../../src/observability/metrics.js';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { inject } from 'vitest';
-import { Redis } from 'ioredis';
 import supertest from 'supertest';
 import { buildConfig } from '../../src/config/load-config.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
@@ -12,7 +11,17 @@ import { createGatewayRuntime, type GatewayRuntime } from '../../src/runtime/gat
 import { startExecutorRuntime, type ExecutorRuntime } from '../../src/runtime/executor-runtime.js';
 import { startNotifierRuntime, type NotifierRuntime } from '../../src/runtime/notifier-runtime.js';
 import { handlerNames } from '../../workers/handlers/index.js';
-import { deleteMatching } from './redis-keys.js';
+import { deleteMatching, keysMatching } from './redis-keys.js';
+import { createRedis, type RedisClient, type RedisTarget } from '../../src/core/redis.js';
+
+/**
+ * The Redis this test file runs against: the cluster when its project provides one
+ * (`redisCluster`, the cluster tier), else the run's single redis-server (`redisUrl`).
+ */
+export function testRedisTarget(): RedisTarget {
+  const cluster = inject('redisCluster');
+  return cluster ? JSON.parse(cluster) as RedisTarget : inject('redisUrl');
+}
 
 /** Log lines captured as objects, as pino wrote them. */
 export class LogSink extends Writable {
@@ -76,9 +85,12 @@ export interface TestStack {
   request: ReturnType<typeof supertest>;
   logs: LogSink;
   logger: Logger;
-  redisUrl: string;
+  /** The test's Redis: the run's single redis-server, or the cluster of the cluster project. */
+  redisTarget: RedisTarget;
   /** A plain connection on the test's Redis, for assertions on what is stored. */
-  redis: Redis;
+  redis: RedisClient;
+  /** Every key matching `pattern`, from every master of a cluster (a plain KEYS asks one node). */
+  keys(pattern: string): Promise<string[]>;
   startExecutor(targets?: string[]): Promise<ExecutorRuntime>;
   close(): Promise<void>;
 }
@@ -86,23 +98,23 @@ export interface TestStack {
 export async function startStack(
   /** `metrics`: one registry shared by every part, as in `npm start`. */
   /** `tracing`: every part makes its spans with it (tests read them from an in-memory exporter). */
-  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redisUrl?: string; metrics?: Metrics; tracing?: Tracing } = {},
+  opts: { config?: GatewayConfig; executor?: boolean; notifier?: boolean; redis?: RedisTarget; metrics?: Metrics; tracing?: Tracing; waitReplicas?: { replicas: number; timeoutMs: number } } = {},
 ): Promise<TestStack> {
-  const redisUrl = opts.redisUrl ?? inject('redisUrl');
+  const redisTarget = opts.redis ?? testRedisTarget();
   const config = opts.config ?? testConfig({ targets: DEMO_TARGETS });
   const logs = new LogSink();
   const logger = createLogger({ level: 'debug', name: 'test' }, logs);
   const shared = { ...(opts.metrics && { metrics: opts.metrics }), ...(opts.tracing && { tracing: opts.tracing }) };
-  const gateway = await createGatewayRuntime({ config, redisUrl, logger, ...shared });
+  const gateway = await createGatewayRuntime({ config, redis: redisTarget, logger, ...shared, ...(opts.waitReplicas && { waitReplicas: opts.waitReplicas }) });
   const executors: ExecutorRuntime[] = [];
   const startExecutor = async (targets?: string[]) => {
-    const ex = await startExecutorRuntime({ config, redisUrl, logger, ...shared, ...(targets && { targets }) });
+    const ex = await startExecutorRuntime({ config, redis: redisTarget, logger, ...shared, ...(targets && { targets }) });
     executors.push(ex);
     return ex;
   };
   const executor = opts.executor === false ? null : await startExecutor();
-  const notifier: NotifierRuntime | null = opts.notifier ? await startNotifierRuntime({ config, redisUrl, logger, ...shared }) : null;
-  const redis = new Redis(redisUrl);
+  const notifier: NotifierRuntime | null = opts.notifier ? await startNotifierRuntime({ config, redis: redisTarget, logger, ...shared }) : null;
+  const redis = createRedis(redisTarget, 'worker', 'test');
   return {
     config,
     gateway,
@@ -110,7 +122,8 @@ export async function startStack(
     request: supertest(gateway.app),
     logs,
     logger,
-    redisUrl,
+    redisTarget,
+    keys: (pattern: string) => keysMatching(redis, pattern),
     redis,
     startExecutor,
     async close() {

@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/core/redis.js';
 import type { GatewayConfig, Target } from '../../src/config/schema.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
 import type { JobStore } from '../../src/core/job-store.js';
@@ -20,9 +20,9 @@ export interface ExecutorDeps {
   keys: Keys;
   store: JobStore;
   /** BullMQ worker connection (maxRetriesPerRequest: null); workers duplicate it for blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   /** Dedicated connection for the cancel channel. */
-  subscriber: Redis;
+  subscriber: RedisClient;
   logger: Logger;
   /** Metrics and the dashboard's activity series, shared by every target's processor. */
   observer?: JobObserver;

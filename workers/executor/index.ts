@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeRedis, redisTarget } from '../../src/config/env.js';
 import { createLogger, redactUrl } from '../../src/core/logger.js';
 import { checkRedisOrExit, loadSettings, onShutdownSignals, serveWorkerMetrics } from '../../src/runtime/bootstrap.js';
 import { startExecutorRuntime } from '../../src/runtime/executor-runtime.js';
@@ -11,11 +12,12 @@ import { startTracing } from '../../src/observability/tracing-sdk.js';
 const { env, config, configPath, tracing } = loadSettings();
 const chosen = chosenTargets(env.EXECUTOR_TARGETS);
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'executor' });
-await checkRedisOrExit(env.REDIS_URL, logger);
+const redis = redisTarget(env);
+await checkRedisOrExit(redis, logger);
 const tracer = startTracing(tracing, 'executor', logger);
-const runtime = await startExecutorRuntime({ config, redisUrl: env.REDIS_URL, logger, targets: chosen, tracing: tracer?.tracing });
+const runtime = await startExecutorRuntime({ config, redis, logger, targets: chosen, tracing: tracer?.tracing });
 const closeMetrics = await serveWorkerMetrics(env, 9464, runtime, logger);
-logger.info({ event: 'executor.ready', redis: redactUrl(env.REDIS_URL), targets: runtime.executor.servedTargets, workerId: runtime.workerId }, 'executor ready');
+logger.info({ event: 'executor.ready', redis: describeRedis(redis, redactUrl), targets: runtime.executor.servedTargets, workerId: runtime.workerId }, 'executor ready');
 // The metrics endpoint stays up through the drain, its /readyz answering 503.
 onShutdownSignals(
   logger,

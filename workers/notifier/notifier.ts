@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/core/redis.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { DeadLetterIndex } from '../../src/core/dead-letter-index.js';
 import type { JobStore } from '../../src/core/job-store.js';
@@ -23,7 +23,7 @@ export interface NotifierDeps {
   config: GatewayConfig;
   keys: Keys;
   store: JobStore;
-  connection: Redis;
+  connection: RedisClient;
   logger: Logger;
   metrics?: Metrics;
   /** The jitter draw of the delivery schedule. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../core/redis.js';
 import type { FleetStatus } from '../../observability/fleet-status.js';
 import { READY_TIMEOUT_MS, redisAnswers, within } from '../../observability/readiness.js';
 
@@ -16,7 +16,7 @@ const OPENAPI_PATH = fileURLToPath(new URL('../../../openapi.yaml', import.meta.
  * of a load balancer while the workers are away would refuse the very jobs the queue
  * exists to hold. No notifier counts as degraded when webhooks are configured. A monitor that wants a failing code for that asks `?strict=true`.
  */
-export function healthRouter(redis: Redis, fleet: FleetStatus | null = null, opts: { notifierRequired?: boolean } = {}): Router {
+export function healthRouter(redis: RedisClient, fleet: FleetStatus | null = null, opts: { notifierRequired?: boolean } = {}): Router {
   const router = Router();
   let openapi: string | undefined;
 

@@ -925,7 +925,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `redis_unavailable` (the job store is unreachable; nothing was stored), `queue_full` (submits) or `gateway_busy` (held requests). */
+        /** @description `redis_unavailable` (the job store is unreachable; nothing was stored), `replication_timeout` (submits with `REDIS_WAIT_REPLICAS` set: the replicas did not confirm the job in time; it was removed again), `queue_full` (submits) or `gateway_busy` (held requests). */
         Unavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
