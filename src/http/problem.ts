@@ -106,9 +106,16 @@ export function errorHandler(storeReady: () => boolean, onRedisFailure: () => vo
  */
 const CONNECTION_LOST = new Set(['Command timed out', "Stream isn't writeable and enableOfflineQueue options is false", 'Connection is closed.']);
 
+/**
+ * On a Redis Cluster, a command that met a failover (its master gone, the slot map not yet
+ * refreshed, the new master not yet elected) ends as one of these: ioredis's wrapper after
+ * its redirections ran out, or the cluster's own refusals while a slot has no master.
+ */
+const CLUSTER_IN_FLUX = /^(Too many Cluster redirections\b|CLUSTERDOWN\b|TRYAGAIN\b|MOVED \d+ |ASK \d+ |Failed to refresh slots cache\b|None of startup nodes is available\b)/;
+
 export function isRedisConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return CONNECTION_LOST.has(err.message) || err.name === 'MaxRetriesPerRequestError';
+  return CONNECTION_LOST.has(err.message) || err.name === 'MaxRetriesPerRequestError' || err.name === 'ClusterAllFailedError' || CLUSTER_IN_FLUX.test(err.message);
 }
 
 export { ERROR_CATALOGUE };
