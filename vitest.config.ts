@@ -36,6 +36,8 @@ const CLUSTER_SUITES = [
   'test/integration/outbox-relay.test.ts',
   'test/integration/in-flight-audit.test.ts',
   'test/integration/expiry.test.ts',
+  // The dashboard and bull-board's raw queue view, in the browser, on the cluster.
+  'test/e2e/dashboard.test.ts',
 ];
 
 export default defineConfig({
