@@ -64,7 +64,9 @@ export interface RedisClusterTarget {
 /** Where Redis is: a `redis://` or `rediss://` URL, or a Redis Cluster's seed nodes. */
 export type RedisTarget = string | RedisClusterTarget;
 
-export function loadEnv(env: NodeJS.ProcessEnv = process.env): Readonly<Env> {
+export function loadEnv(rawEnv: NodeJS.ProcessEnv = process.env): Readonly<Env> {
+  // A variable set to nothing (`REDIS_URL=`, or compose's `${X-}` of an unset X) is unset.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== ''));
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) throw new ConfigError('environment is invalid', formatIssues(parsed.error.issues));
   const problems: string[] = [];

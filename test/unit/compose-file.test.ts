@@ -50,6 +50,24 @@ describe('docker-compose.yml', () => {
     expect(buildConfig(parse(readFileSync('config/compose.yaml', 'utf8')), handlerNames).tracing.viewerUrl).toBe('http://localhost:16686/trace/{traceId}');
   });
 
+  it('has a cluster profile: six Redis nodes in cluster mode with AOF and noeviction, a one-shot that makes the cluster, and the processes switched by REDIS_CLUSTER_NODES', () => {
+    const merged = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as ComposeFile;
+    const nodes = Object.entries(merged.services).filter(([name]) => /^redis-node-\d$/.test(name));
+    expect(nodes).toHaveLength(6);
+    for (const [name, node] of nodes) {
+      expect(node.profiles, name).toEqual(['cluster']);
+      const command = node.command!.join(' ');
+      for (const flag of ['--cluster-enabled yes', '--appendonly yes', '--maxmemory-policy noeviction']) expect(command, name).toContain(flag);
+    }
+    const init = merged.services['redis-cluster-init']!;
+    expect(init.profiles).toEqual(['cluster']);
+    expect(init.command!.join(' ')).toMatch(/redis-cli --cluster create( 172\.30\.0\.1[1-6]:6379){6} --cluster-replicas 1 --cluster-yes/);
+    // The single Redis stays the default; REDIS_URL= (empty, read as unset) and REDIS_CLUSTER_NODES switch every process.
+    for (const name of ['gateway', 'executor', 'notifier']) {
+      expect(merged.services[name]?.environment).toMatchObject({ REDIS_URL: '${REDIS_URL-redis://redis:6379}', REDIS_CLUSTER_NODES: '${REDIS_CLUSTER_NODES:-}' });
+    }
+  });
+
   it('points at a config file that is valid', () => {
     expect(() => buildConfig(parse(readFileSync('config/compose.yaml', 'utf8')), handlerNames)).not.toThrow();
     expect(() => buildConfig(parse(readFileSync('config/demo.yaml', 'utf8')), handlerNames)).not.toThrow();

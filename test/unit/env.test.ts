@@ -47,6 +47,11 @@ describe('the Redis to use', () => {
     expect(describeRedis(target, (u) => u)).toBe('cluster 10.0.0.1:7000,redis-b:7001,[::1]:7002 (TLS)');
   });
 
+  it('reads a variable set to nothing as unset (how compose passes REDIS_URL= for a cluster)', () => {
+    expect(redisTarget(loadEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: 'redis-node-1:6379' }))).toEqual({ nodes: [{ host: 'redis-node-1', port: 6379 }], tls: false });
+    expect(loadEnv({ PORT: '', REDIS_CLUSTER_NODES: '' })).toMatchObject({ PORT: 8080, REDIS_URL: 'redis://127.0.0.1:6379' });
+  });
+
   it('refuses REDIS_URL and REDIS_CLUSTER_NODES together, naming both', () => {
     expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toEqual([
       'REDIS_URL and REDIS_CLUSTER_NODES: both are set; set REDIS_URL for a single Redis or REDIS_CLUSTER_NODES for a cluster, not both',
