@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -14,6 +14,8 @@ export interface ClusterNode {
   /** Starts it again on its port and directory (it rejoins with its nodes.conf). */
   start(): Promise<void>;
   readonly running: boolean;
+  /** The redis-server's process id while it runs (the benchmark samples its CPU in /proc). */
+  readonly pid: number | undefined;
 }
 
 export interface RedisCluster {
@@ -26,11 +28,19 @@ export interface RedisCluster {
   destroy(): Promise<void>;
 }
 
+/** PEM files: the nodes serve TLS only (clients, replication and the cluster bus), with this certificate, trusting `ca`. */
+export interface ClusterTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
 export interface ClusterOptions {
   masters?: number;
   replicasPerMaster?: number;
   /** A node unreachable this long is failed over (Redis's cluster-node-timeout). */
   nodeTimeoutMs?: number;
+  tls?: ClusterTls;
 }
 
 /**
@@ -51,22 +61,23 @@ export async function startRedisCluster(opts: ClusterOptions = {}): Promise<Redi
     // A cluster node also listens on port + 10000 (the bus): both must be free and below 65536.
     if (!ports.includes(p) && p + 10_000 < 65_536 && !ports.includes(p + 10_000) && !ports.includes(p - 10_000)) ports.push(p);
   }
-  const nodes = ports.map((port) => startNode(port, nodeTimeoutMs));
+  const tls = opts.tls;
+  const nodes = ports.map((port) => startNode(port, nodeTimeoutMs, tls));
   try {
     await Promise.all(nodes.map((n) => n.start()));
     const create = spawnSync(
       'redis-cli',
-      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
+      [...(tls ? ['--tls', '--cacert', tls.ca] : []), '--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
       { encoding: 'utf8', timeout: 60_000 },
     );
     if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stdout}\n${create.stderr}`);
-    await waitUntilHealthy(ports, masters * replicas);
+    await waitUntilHealthy(ports, masters * replicas, tls);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.destroy()));
     throw err;
   }
   return {
-    target: { nodes: ports.map((port) => ({ host: '127.0.0.1', port })) },
+    target: { nodes: ports.map((port) => ({ host: '127.0.0.1', port })), ...(tls && { tls: true }) },
     nodesEnv: ports.map((p) => `127.0.0.1:${p}`).join(','),
     nodes,
     destroy: async () => {
@@ -79,7 +90,7 @@ export function hasRedisCli(): boolean {
   return spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-function startNode(port: number, nodeTimeoutMs: number): ClusterNode & { destroy(): Promise<void> } {
+function startNode(port: number, nodeTimeoutMs: number, tls: ClusterTls | undefined): ClusterNode & { destroy(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'ag-cluster-'));
   let child: ChildProcess | null = null;
   const running = () => child !== null && child.exitCode === null && child.signalCode === null;
@@ -88,19 +99,25 @@ function startNode(port: number, nodeTimeoutMs: number): ClusterNode & { destroy
     get running() {
       return running();
     },
+    get pid() {
+      return running() ? child?.pid : undefined;
+    },
     async start() {
       if (running()) return;
       child = spawn(
         'redis-server',
         [
-          '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
+          ...(tls
+            ? ['--port', '0', '--tls-port', String(port), '--tls-cluster', 'yes', '--tls-replication', 'yes', '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
+            : ['--port', String(port)]),
+          '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction',
           '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', String(nodeTimeoutMs),
           // Serve what a node has even while a slot elsewhere has no master: a failover must not stop the healthy two thirds.
           '--cluster-require-full-coverage', 'no',
         ],
         { stdio: 'ignore' },
       );
-      await until(`redis-server on ${port} did not start`, async () => (await ask(port, 'PING')) === 'PONG');
+      await until(`redis-server on ${port} did not start`, async () => (await askNode(port, tls, 'PING')) === 'PONG');
     },
     async stop(hard = false) {
       const c = child;
@@ -119,13 +136,13 @@ function startNode(port: number, nodeTimeoutMs: number): ClusterNode & { destroy
 }
 
 /** Every node says the cluster is ok and knows every slot; every replica is linked to its master and done syncing. */
-async function waitUntilHealthy(ports: number[], expectedReplicas: number): Promise<void> {
+async function waitUntilHealthy(ports: number[], expectedReplicas: number, tls: ClusterTls | undefined): Promise<void> {
   await until('the cluster did not become healthy', async () => {
     let synced = 0;
     for (const port of ports) {
-      const info = String(await ask(port, 'CLUSTER', 'INFO'));
+      const info = String(await askNode(port, tls, 'CLUSTER', 'INFO'));
       if (!/cluster_state:ok/.test(info) || !/cluster_slots_ok:16384/.test(info)) return false;
-      const repl = String(await ask(port, 'INFO', 'replication'));
+      const repl = String(await askNode(port, tls, 'INFO', 'replication'));
       if (/role:slave/.test(repl)) {
         if (!/master_link_status:up/.test(repl) || !/master_sync_in_progress:0/.test(repl)) return false;
         synced += 1;
@@ -135,9 +152,21 @@ async function waitUntilHealthy(ports: number[], expectedReplicas: number): Prom
   }, 60_000);
 }
 
-/** One command to one node on a throwaway connection; null when it does not answer. */
-export async function ask(port: number, ...command: string[]): Promise<unknown> {
-  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1_000 });
+/** One command to one (plain) node on a throwaway connection; null when it does not answer. */
+export function ask(port: number, ...command: string[]): Promise<unknown> {
+  return askNode(port, undefined, ...command);
+}
+
+async function askNode(port: number, tls: ClusterTls | undefined, ...command: string[]): Promise<unknown> {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1_000,
+    ...(tls && { tls: { ca: readFileSync(tls.ca) } }),
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
