@@ -84,7 +84,7 @@ describe('operator dashboard in a real browser', () => {
     });
     page = await context.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
-  });
+  }, 90_000); // Chromium's start and five finished jobs: under the whole suite's load this has taken over 30 s.
 
   afterAll(async () => {
     await browser?.close();
