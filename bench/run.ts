@@ -8,11 +8,16 @@
  *   npm run bench:smoke           every case for a second or two (CI; no thresholds)
  *   npm run bench -- --profile    also --cpu-prof the gateway (and the traced one), executor and notifier
  *   npm run bench -- --runtime tsx  run the sources through tsx instead of compiling them first
+ *   npm run bench -- --cluster    the same cases on a Redis Cluster (3 masters, 3 replicas) instead
  *
  * One private redis-server, the baselines (bench/baselines/) and our gateway, executor
  * and notifier as real child processes, driven in turn; the webhook receiver and the
  * load generator (autocannon) run in this process. Prints one table and writes
  * results.json (plus the config, the children's logs and any profiles) to --out.
+ * With --cluster every process reaches a loopback Redis Cluster instead
+ * (REDIS_CLUSTER_NODES; the BullMQ baselines with a hash-tagged prefix), Redis's CPU is
+ * the sum over all its redis-server processes, replicas included, and each row also
+ * carries every node's share (`redisNodes`; a second table).
  * Method and latest figures: docs/performance.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,13 +29,14 @@ import { Queue } from 'bullmq';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { generateApiKey, hashApiKey } from '../src/auth/api-keys.js';
 import type { JobRecord } from '../src/core/job-record.js';
+import { masters, type RedisClient } from '../src/core/redis.js';
 import { call, closeAgent } from './lib/http.js';
 import { runLoad, type LoadSpec } from './lib/load.js';
-import { compileForBench, measure, memory, ROOT, spawnTs, stopAll, type Child, type Usage } from './lib/procs.js';
+import { compileForBench, measure, memory, ROOT, spawnTs, stopAll, sumUsage, type Child, type Usage } from './lib/procs.js';
 import { startOtlpSink, type OtlpStats } from './lib/otlp-sink.js';
 import { startReceiver, type Receiver } from './lib/receiver.js';
 import { freePort } from '../test/support/free-port.js';
-import { startPrivateRedis, type PrivateRedis } from './lib/redis.js';
+import { clusterNodes, singleRedis, startBenchCluster, startPrivateRedis, type BenchRedis, type RedisNode } from './lib/redis.js';
 import { openStack, type BenchStack } from './lib/stack.js';
 import { mean, percentile, sleep, timeDrain, type Drain } from './lib/stats.js';
 import { summarizeProfiles } from './profile-summary.js';
@@ -51,6 +57,7 @@ const { values: argv } = parseArgs({
     'max-load': { type: 'string', default: '0.7' },
     'load-wait': { type: 'string', default: '600' },
     'no-load-wait': { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     // compiled (default in full runs): plain node on tsc output, as deployed; tsx: straight from the sources (smoke default: no compile step).
     runtime: { type: 'string' },
   },
@@ -59,6 +66,9 @@ const { values: argv } = parseArgs({
 
 const SMOKE = argv.smoke;
 const MODE = SMOKE ? 'smoke' : 'full';
+const CLUSTER = argv.cluster;
+/** Masters of the --cluster run's Redis Cluster, each with one replica. */
+const CLUSTER_MASTERS = 3;
 const opts = {
   rounds: Number(argv.rounds ?? (SMOKE ? 1 : 2)),
   durationS: Number(argv.duration ?? (SMOKE ? 1 : 10)),
@@ -81,7 +91,7 @@ for (const c of chosen) if (!(ALL_CASES as readonly string[]).includes(c)) throw
 const wants = (c: CaseId) => chosen.has(c);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const outDir = resolve(argv.out ?? join(ROOT, 'bench/results', `${MODE}-${stamp}`));
+const outDir = resolve(argv.out ?? join(ROOT, 'bench/results', `${MODE}${CLUSTER ? '-cluster' : ''}-${stamp}`));
 const logDir = join(outDir, 'logs');
 const profileDir = join(outDir, 'profiles');
 mkdirSync(logDir, { recursive: true });
@@ -107,8 +117,10 @@ interface Row {
   redisCpuCores?: number;
   /** CPU µs of the system under test per request (per job, per webhook in the drain cases: the row's unit): CPU seconds over the measured window / items. */
   cpuUsPerReq?: number;
-  /** The same for redis-server. */
+  /** The same for redis-server (on a cluster: every node's CPU added up, replicas too). */
   redisCpuUsPerReq?: number;
+  /** --cluster only: how Redis's CPU split over the nodes. */
+  redisNodes?: NodeFigure[];
   peakRssMB?: number;
   failed?: number;
   /** The ratio to this case's bare baseline (throughput), when there is one; on the featured row, the featured baseline's own. */
@@ -125,6 +137,15 @@ interface Row {
    * sent to it, warm-ups included.
    */
   otlp?: { duringRounds: OtlpStats; total: OtlpStats; tracedRequests: number };
+}
+
+/** One Redis Cluster node's part of a row's Redis CPU. */
+interface NodeFigure {
+  port: number;
+  role: RedisNode['role'];
+  replicaOf?: number;
+  cpuCores: number;
+  cpuUsPerReq: number;
 }
 
 interface Check {
@@ -202,7 +223,7 @@ function machine() {
 // Processes
 
 interface Procs {
-  redis: PrivateRedis;
+  redis: BenchRedis;
   /** The environment our gateway, executor and notifier share (a case that starts another gateway starts it alike). */
   ourEnv: Record<string, string>;
   gateway: Child;
@@ -233,22 +254,29 @@ const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${
 /** How long a child may take to say it is ready (tsx compiles the sources as it loads them: slower). */
 const START_TIMEOUT_MS = SMOKE ? 90_000 : 60_000;
 
-async function startProcesses(redis: PrivateRedis, configPath: string, featuredSettings: FeaturedSettings): Promise<Procs> {
+/**
+ * A BullMQ baseline's key prefix: in braces on a cluster, a hash tag that keeps each
+ * queue's keys in one slot (BullMQ's scripts take several keys of a queue).
+ */
+const bullPrefix = (name: string) => (CLUSTER ? `{${name}}` : name);
+const BARE_PREFIX = bullPrefix('bench-bare');
+
+async function startProcesses(redis: BenchRedis, configPath: string, featuredSettings: FeaturedSettings): Promise<Procs> {
   if (argv.profile) mkdirSync(profileDir, { recursive: true });
-  const ours = { REDIS_URL: redis.url, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
+  const ours = { ...redis.env, GATEWAY_CONFIG: configPath, LOG_LEVEL: 'info', HOST: '127.0.0.1', METRICS_PORT: '0', METRICS_HOST: '127.0.0.1', SHUTDOWN_TIMEOUT_MS: '3000' };
   const [gwPort, bePort, bbPort, fePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const gateway = spawnTs('gateway', 'src/server.ts', logDir, { nodeArgs: prof('gateway'), env: { ...ours, PORT: String(gwPort) } });
   // Not `submit` (the baseline has no worker either) nor `whk` (the runner finishes those jobs itself).
   const executor = spawnTs('executor', 'workers/executor/index.ts', logDir, { nodeArgs: prof('executor'), env: { ...ours, EXECUTOR_TARGETS: 'echo,hook,mem,noop' } });
   const notifier = spawnTs('notifier', 'workers/notifier/index.ts', logDir, { nodeArgs: prof('notifier'), env: ours });
-  const bare = { REDIS_URL: redis.url, BULL_PREFIX: 'bench-bare' };
+  const bare = { ...redis.env, BULL_PREFIX: BARE_PREFIX };
   const bareExpress = spawnTs('bare-express', 'bench/baselines/express-202.ts', logDir, { env: { PORT: String(bePort) } });
   const bareBullmq = spawnTs('bare-express-bullmq', 'bench/baselines/express-bullmq.ts', logDir, { env: { ...bare, PORT: String(bbPort) } });
   // Logs at info to its log file, as the gateway does (stdout → logs/<name>.log).
   const featured = spawnTs('featured-express', 'bench/baselines/express-featured.ts', logDir, {
     env: {
-      REDIS_URL: redis.url,
-      BULL_PREFIX: 'bench-featured',
+      ...redis.env,
+      BULL_PREFIX: bullPrefix('bench-featured'),
       PORT: String(fePort),
       LOG_LEVEL: 'info',
       API_KEYS: `${featuredSettings.tenant}:${featuredSettings.keySha256}`,
@@ -307,13 +335,51 @@ const ECHO_BODY = JSON.stringify({ target: 'echo', input: { n: 1 } });
  * `sent`: every request sent, the warm-up's and those in flight at the end too: all that
  * the SUT handled (the traced case compares it with the spans it exported).
  */
-async function loadRun(spec: Omit<LoadSpec, 'warmupS' | 'durationS' | 'connections'> & { connections?: number }, sutPid: number, redisPid: number) {
+async function loadRun(spec: Omit<LoadSpec, 'warmupS' | 'durationS' | 'connections'> & { connections?: number }, sutPid: number, redis: BenchRedis) {
   const full: LoadSpec = { connections: opts.connections, durationS: opts.durationS, warmupS: 0, ...spec };
   const warm = opts.warmupS > 0 ? await runLoad({ ...full, durationS: opts.warmupS }) : undefined;
-  const m = measure({ sut: sutPid, redis: redisPid });
+  const m = measureWindow(redis, sutPid);
   const r = await runLoad(full);
-  const u = m.stop();
-  return { load: r, sut: u.sut!, redis: u.redis!, items: r.answered, sent: r.sent + (warm?.sent ?? 0) };
+  return { load: r, ...m.stop(), items: r.answered, sent: r.sent + (warm?.sent ?? 0) };
+}
+
+/** A Redis node's usage over a window. */
+interface NodeUsage {
+  node: RedisNode;
+  usage: Usage;
+}
+
+/** One measured window: the system under test's usage, all of Redis's (every node's added up) and each node's. */
+interface Window {
+  sut: Usage;
+  redis: Usage;
+  redisNodes: NodeUsage[];
+}
+
+/** A window's usage and the items (requests, jobs, webhooks) handled in it. */
+type Measured = Window & { items: number };
+
+/** Measures `sutPid` and every redis-server of the run over one window (on one Redis the total is that server's). */
+function measureWindow(redis: BenchRedis, sutPid: number): { stop(): Window } {
+  const key = (n: RedisNode) => `redis:${n.port}`;
+  const m = measure({ sut: sutPid, ...Object.fromEntries(redis.nodes.map((n) => [key(n), n.pid])) });
+  return {
+    stop() {
+      const u = m.stop();
+      const redisNodes = redis.nodes.map((node) => ({ node, usage: u[key(node)]! }));
+      return { sut: u.sut!, redis: sumUsage(redisNodes.map((n) => n.usage)), redisNodes };
+    },
+  };
+}
+
+/** Adds a later window's CPU to a window's (the notifier's bookkeeping tail). */
+function withTail(a: Window, b: Window): Window {
+  const add = (x: Usage, y: Usage): Usage => ({ ...x, cpuS: x.cpuS + y.cpuS });
+  return {
+    sut: add(a.sut, b.sut),
+    redis: add(a.redis, b.redis),
+    redisNodes: a.redisNodes.map((n, i) => ({ node: n.node, usage: add(n.usage, b.redisNodes[i]!.usage) })),
+  };
 }
 
 type LoadRound = Awaited<ReturnType<typeof loadRun>>;
@@ -325,7 +391,7 @@ const usPer = (cpuS: number, items: number) => (items > 0 ? (cpuS * 1e6) / items
  * The system under test's CPU and peak RSS, and Redis's CPU, over a case's rounds; CPU µs
  * per item (request, job, webhook) as all the rounds' CPU seconds over all their items.
  */
-function usageOf(runs: readonly { sut: Usage; redis: Usage; items: number }[]): Pick<Row, 'cpuCores' | 'redisCpuCores' | 'cpuUsPerReq' | 'redisCpuUsPerReq' | 'peakRssMB'> {
+function usageOf(runs: readonly Measured[]): Pick<Row, 'cpuCores' | 'redisCpuCores' | 'cpuUsPerReq' | 'redisCpuUsPerReq' | 'peakRssMB' | 'redisNodes'> {
   const sum = (f: (r: (typeof runs)[number]) => number) => runs.reduce((a, r) => a + f(r), 0);
   const items = sum((r) => r.items);
   return {
@@ -334,11 +400,32 @@ function usageOf(runs: readonly { sut: Usage; redis: Usage; items: number }[]): 
     cpuUsPerReq: usPer(sum((r) => r.sut.cpuS), items),
     redisCpuUsPerReq: usPer(sum((r) => r.redis.cpuS), items),
     peakRssMB: Math.max(...runs.map((r) => r.sut.peakRss)) / MB,
+    ...nodeFigures(runs),
   };
 }
 
+/**
+ * --cluster: Redis's CPU node by node, figured as the totals are (all the runs' CPU
+ * over all their items). Nothing on one redis-server, whose figures are the totals.
+ */
+function nodeFigures(runs: readonly Measured[]): Pick<Row, 'redisNodes'> {
+  if (!CLUSTER || runs.length === 0) return {};
+  const items = runs.reduce((a, r) => a + r.items, 0);
+  const redisNodes = runs[0]!.redisNodes.map(({ node }, i): NodeFigure => {
+    const usage = runs.map((r) => r.redisNodes[i]!.usage);
+    return {
+      port: node.port,
+      role: node.role,
+      ...(node.replicaOf !== undefined && { replicaOf: node.replicaOf }),
+      cpuCores: mean(usage.map((u) => u.cores)),
+      cpuUsPerReq: usPer(usage.reduce((a, u) => a + u.cpuS, 0), items),
+    };
+  });
+  return { redisNodes };
+}
+
 /** Per-round figures for results.json. */
-const roundUsage = (r: { sut: Usage; redis: Usage; items: number }) => ({
+const roundUsage = (r: Measured) => ({
   items: r.items,
   cpuCores: r.sut.cores,
   redisCpuCores: r.redis.cores,
@@ -348,6 +435,7 @@ const roundUsage = (r: { sut: Usage; redis: Usage; items: number }) => ({
   cpuUsPerReq: usPer(r.sut.cpuS, r.items),
   redisCpuUsPerReq: usPer(r.redis.cpuS, r.items),
   peakRssMB: r.sut.peakRss / MB,
+  ...(CLUSTER && { redisNodes: r.redisNodes.map((n) => ({ port: n.node.port, cpuS: n.usage.cpuS, cpuUsPerReq: usPer(n.usage.cpuS, r.items) })) }),
 });
 
 function loadRow(c: CaseId, title: string, system: string, role: Role, unit: string, runs: LoadRound[]): Row {
@@ -402,22 +490,22 @@ async function alternateAll<T>(runs: readonly (() => Promise<T>)[]): Promise<T[]
 
 async function httpCases(ctx: Ctx): Promise<void> {
   const { p, auth } = ctx;
-  const redisPid = p.redis.child.pid;
+  const redis = p.redis;
   const json = { 'content-type': 'application/json' };
 
   if (wants('express-202')) {
     say('case express-202: bare Express 5 JSON 202 handler');
     const runs: LoadRound[] = [];
-    for (let r = 0; r < opts.rounds; r++) runs.push(await loadRun({ url: `${p.bareExpressUrl}/v1/jobs`, method: 'POST', headers: json, body: SUBMIT_BODY }, p.bareExpress.pid, redisPid));
+    for (let r = 0; r < opts.rounds; r++) runs.push(await loadRun({ url: `${p.bareExpressUrl}/v1/jobs`, method: 'POST', headers: json, body: SUBMIT_BODY }, p.bareExpress.pid, redis));
     loadRow('express-202', `POST, ${opts.connections} connections`, 'bare Express 202 (no Redis)', 'info', 'req/s', runs);
   }
 
   if (wants('submit')) {
     say('case submit: POST /v1/jobs vs bare Express + BullMQ queue.add, and vs the featured Express app');
     const [bareRuns, featuredRuns, ourRuns] = await alternateAll([
-      () => loadRun({ url: `${p.bareBullmqUrl}/v1/jobs`, method: 'POST', headers: json, body: SUBMIT_BODY }, p.bareBullmq.pid, redisPid),
-      () => loadRun({ url: `${p.featuredUrl}/v1/jobs`, method: 'POST', headers: { ...json, ...auth }, body: SUBMIT_BODY }, p.featured.pid, redisPid),
-      () => loadRun({ url: `${p.gatewayUrl}/v1/jobs`, method: 'POST', headers: { ...json, ...auth }, body: SUBMIT_BODY }, p.gateway.pid, redisPid),
+      () => loadRun({ url: `${p.bareBullmqUrl}/v1/jobs`, method: 'POST', headers: json, body: SUBMIT_BODY }, p.bareBullmq.pid, redis),
+      () => loadRun({ url: `${p.featuredUrl}/v1/jobs`, method: 'POST', headers: { ...json, ...auth }, body: SUBMIT_BODY }, p.featured.pid, redis),
+      () => loadRun({ url: `${p.gatewayUrl}/v1/jobs`, method: 'POST', headers: { ...json, ...auth }, body: SUBMIT_BODY }, p.gateway.pid, redis),
     ]);
     const title = `POST /v1/jobs, ${opts.connections} connections`;
     const base = loadRow('submit', title, 'bare Express + BullMQ add', 'baseline', 'req/s', bareRuns!);
@@ -448,9 +536,9 @@ async function httpCases(ctx: Ctx): Promise<void> {
     const featuredUrl = await prefill(p.featuredUrl, 'featured baseline');
     const id = ourUrl.slice(ourUrl.lastIndexOf('/') + 1);
     const [bareRuns, featuredRuns, ourRuns] = await alternateAll([
-      () => loadRun({ url: `${p.bareExpressUrl}/v1/jobs/${id}` }, p.bareExpress.pid, redisPid),
-      () => loadRun({ url: featuredUrl, headers: auth }, p.featured.pid, redisPid),
-      () => loadRun({ url: ourUrl, headers: auth }, p.gateway.pid, redisPid),
+      () => loadRun({ url: `${p.bareExpressUrl}/v1/jobs/${id}` }, p.bareExpress.pid, redis),
+      () => loadRun({ url: featuredUrl, headers: auth }, p.featured.pid, redis),
+      () => loadRun({ url: ourUrl, headers: auth }, p.gateway.pid, redis),
     ]);
     const title = `GET /v1/jobs/{id}, ${opts.connections} connections`;
     const base = loadRow('status', title, 'bare Express GET (no Redis)', 'baseline', 'req/s', bareRuns!);
@@ -508,7 +596,7 @@ async function submitTracedCase(ctx: Ctx): Promise<void> {
     const warmUp = (url: string) => runLoad({ ...spec(url), connections: opts.connections, durationS: 1, warmupS: 0 });
     await warmUp(p.gatewayUrl);
     const tracedWarmUp = await warmUp(traced.url);
-    const submitTo = (url: string, pid: number) => () => loadRun(spec(url), pid, p.redis.child.pid);
+    const submitTo = (url: string, pid: number) => () => loadRun(spec(url), pid, p.redis);
     const [offRuns, onRuns] = await alternateAll([submitTo(p.gatewayUrl, p.gateway.pid), submitTo(traced.url, traced.child.pid)]);
     const duringRounds = sink.stats();
     await traced.child.stop();
@@ -551,8 +639,8 @@ async function sequential(n: number, fn: () => Promise<number>): Promise<number[
   return out;
 }
 
-/** `calls`: the requests made while `usage` was measured (warm-up included), for CPU µs per request. */
-function latencyRow(c: CaseId, title: string, system: string, role: Role, samples: number[], usage?: Usage, redisUsage?: Usage, calls = samples.length): Row {
+/** `calls`: the requests made while `w` was measured (warm-up included), for CPU µs per request. */
+function latencyRow(c: CaseId, title: string, system: string, role: Role, samples: number[], w?: Window, calls = samples.length): Row {
   const row: Row = {
     case: c,
     title,
@@ -561,8 +649,8 @@ function latencyRow(c: CaseId, title: string, system: string, role: Role, sample
     unit: 'ms',
     p50Ms: percentile(samples, 50),
     p99Ms: percentile(samples, 99),
-    ...(usage && { cpuCores: usage.cores, cpuUsPerReq: usPer(usage.cpuS, calls), peakRssMB: usage.peakRss / MB }),
-    ...(redisUsage && { redisCpuCores: redisUsage.cores, redisCpuUsPerReq: usPer(redisUsage.cpuS, calls) }),
+    ...(w && { cpuCores: w.sut.cores, cpuUsPerReq: usPer(w.sut.cpuS, calls), peakRssMB: w.sut.peakRss / MB }),
+    ...(w && { redisCpuCores: w.redis.cores, redisCpuUsPerReq: usPer(w.redis.cpuS, calls), ...nodeFigures([{ ...w, items: calls }]) }),
     rounds: [{ samples: samples.length, p90Ms: percentile(samples, 90), meanMs: mean(samples), maxMs: Math.max(...samples) }],
   };
   rows.push(row);
@@ -595,7 +683,7 @@ async function idleCases(ctx: Ctx): Promise<void> {
   if (wants('prefer-wait')) {
     say('case prefer-wait: echo job with Prefer: wait, one at a time');
     const headers = { ...auth, prefer: 'respond-async, wait=10' };
-    const m = measure({ gateway: p.gateway.pid, redis: p.redis.child.pid });
+    const m = measureWindow(p.redis, p.gateway.pid);
     const samples = await sequential(opts.idleRequests, async () => {
       const a = await call('POST', `${p.gatewayUrl}/v1/jobs`, headers, ECHO_BODY);
       expectStatus(200, a, 'Prefer: wait');
@@ -603,7 +691,7 @@ async function idleCases(ctx: Ctx): Promise<void> {
     });
     const u = m.stop();
     const calls = opts.idleRequests + Math.min(20, opts.idleRequests); // sequential()'s warm-up ran in the window too
-    const row = latencyRow('prefer-wait', 'POST /v1/jobs + Prefer: wait=10, echo job, idle', 'gateway + executor', 'ours', samples, u.gateway, u.redis, calls);
+    const row = latencyRow('prefer-wait', 'POST /v1/jobs + Prefer: wait=10, echo job, idle', 'gateway + executor', 'ours', samples, u, calls);
     addCheck('Prefer: wait echo round trip p50', row.p50Ms!, '<', 10, 'ms');
   }
 
@@ -638,17 +726,48 @@ async function idleCases(ctx: Ctx): Promise<void> {
   }
 }
 
+/** A master's used_memory, and the replication buffers counted in it (one redis-server, without replicas, has none). */
+interface MasterMemory {
+  port: number;
+  used: number;
+  replication: number;
+}
+
+/** INFO memory of every master (of the one Redis, or of each master of the cluster: the replicas hold the same data again). */
+function mastersMemory(redis: RedisClient): Promise<MasterMemory[]> {
+  return Promise.all(
+    masters(redis).map(async (m) => {
+      const info = await m.info('memory');
+      return { port: m.options.port ?? 0, used: Number(/used_memory:(\d+)/.exec(info)?.[1]), replication: Number(/mem_total_replication_buffers:(\d+)/.exec(info)?.[1] ?? 0) };
+    }),
+  );
+}
+
+/**
+ * What the masters' memory grew by between two readings, in all; `jobsDelta`: what of it
+ * the jobs took. On a cluster that leaves out the replication buffers' growth: a master's
+ * backlog for its replicas fills with whatever is written, up to repl-backlog-size (1 MB
+ * by default) per master, a fixed cost that a master written little before this case
+ * would put on its jobs (seen: 0.5 MB over a smoke run's 100 jobs).
+ */
+function memoryGrowth(before: MasterMemory[], after: MasterMemory[]) {
+  const perMaster = after.map((a, i) => ({ port: a.port, usedMemoryDelta: a.used - before[i]!.used, replicationBuffersDelta: a.replication - before[i]!.replication }));
+  const usedMemoryDelta = perMaster.reduce((a, m) => a + m.usedMemoryDelta, 0);
+  if (!CLUSTER) return { usedMemoryDelta, jobsDelta: usedMemoryDelta, cluster: {} };
+  const replicationBuffersDelta = perMaster.reduce((a, m) => a + m.replicationBuffersDelta, 0);
+  return { usedMemoryDelta, jobsDelta: usedMemoryDelta - replicationBuffersDelta, cluster: { replicationBuffersDelta, perMaster } };
+}
+
 async function memoryCase(ctx: Ctx): Promise<void> {
   if (!wants('memory')) return;
   say('case memory: Redis bytes per retained finished job');
   const { stack } = ctx;
   const n = opts.memJobs;
   const r = stack.redis;
-  const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
   const eventsKey = stack.queues.queue('mem').keys.events!;
   const keyBytes = async (key: string) => Number((await r.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
   await sleep(500);
-  const before = await usedMemory();
+  const before = await mastersMemory(r);
   const eventsBefore = await keyBytes(eventsKey);
   const records = await stack.submitMany(n, () => ({ tenant: 'bench-mem', correlationId: `mem-${Date.now()}`, target: 'mem', payload: { kind: 'input', input: { n: 1 } } }), 50);
   const deadline = Date.now() + 120_000;
@@ -657,7 +776,7 @@ async function memoryCase(ctx: Ctx): Promise<void> {
     await sleep(100);
   }
   await sleep(500);
-  const after = await usedMemory();
+  const after = await mastersMemory(r);
   const eventsAfter = await keyBytes(eventsKey);
   const sample = records.slice(0, Math.min(50, n));
   const statuses = await stack.store.getMany(sample.map((j) => j.id));
@@ -670,7 +789,8 @@ async function memoryCase(ctx: Ctx): Promise<void> {
   }
   const breakdown = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, Math.round(v / sample.length)]));
   const queueEvents = eventsAfter - eventsBefore;
-  const perJob = (after - before - queueEvents) / n;
+  const growth = memoryGrowth(before, after);
+  const perJob = (growth.jobsDelta - queueEvents) / n;
   rows.push({
     case: 'memory',
     title: `Redis used_memory per retained finished echo job (${n} jobs)`,
@@ -678,8 +798,8 @@ async function memoryCase(ctx: Ctx): Promise<void> {
     role: 'ours',
     unit: 'B/job',
     throughput: perJob,
-    rounds: [{ jobs: n, usedMemoryDelta: after - before, bullmqEventsStreamDelta: queueEvents, perJobBytes: perJob, memoryUsagePerKey: breakdown, sampledNotSucceeded: notFinished }],
-    note: `MEMORY USAGE per key: record ${breakdown.record} B, event log ${breakdown.events} B, attempts ${breakdown.attempts} B (BullMQ's capped events stream left out)`,
+    rounds: [{ jobs: n, usedMemoryDelta: growth.usedMemoryDelta, ...growth.cluster, bullmqEventsStreamDelta: queueEvents, perJobBytes: perJob, memoryUsagePerKey: breakdown, sampledNotSucceeded: notFinished }],
+    note: `MEMORY USAGE per key: record ${breakdown.record} B, event log ${breakdown.events} B, attempts ${breakdown.attempts} B (BullMQ's capped events stream left out)${CLUSTER ? `; used_memory summed over the ${after.length} masters, less their replication buffers' growth (${fmt(growth.usedMemoryDelta - growth.jobsDelta)} B); their replicas hold as much again` : ''}`,
   });
   addCheck('Redis per retained finished job', perJob, '<=', 1.5 * 1024, 'B');
 }
@@ -689,19 +809,18 @@ async function executorCase(ctx: Ctx): Promise<void> {
   say('case executor: no-op jobs, our executor vs a bare BullMQ worker');
   const { p, stack } = ctx;
   const n = opts.execJobs;
-  const bare = new Queue('bare-work', { connection: stack.redis, prefix: 'bench-bare' });
+  const bare = new Queue('bare-work', { connection: stack.redis, prefix: BARE_PREFIX });
   bare.on('error', () => undefined);
   const bareBacklog = async () => Object.values(await bare.getJobCounts('wait', 'prioritized', 'active', 'delayed')).reduce((a, b) => a + b, 0);
 
   const ours = async (count: number) => {
     await stack.queues.pause('noop');
     await stack.submitMany(count, (i) => ({ tenant: 'bench-exec', correlationId: `exec-${i}`, target: 'noop', payload: { kind: 'input', input: {} } }));
-    const m = measure({ sut: p.executor.pid, redis: p.redis.child.pid });
+    const m = measureWindow(p.redis, p.executor.pid);
     const t0 = performance.now();
     await stack.queues.resume('noop');
     const drain = await timeDrain(count, t0, () => stack.queueBacklog('noop'), 600_000, 25);
-    const u = m.stop();
-    return { drain, sut: u.sut!, redis: u.redis!, items: count };
+    return { drain, ...m.stop(), items: count };
   };
   const baseline = async (count: number) => {
     await bare.pause();
@@ -713,12 +832,11 @@ async function executorCase(ctx: Ctx): Promise<void> {
       }));
       await bare.addBulk(batch);
     }
-    const m = measure({ sut: p.bareWorker.pid, redis: p.redis.child.pid });
+    const m = measureWindow(p.redis, p.bareWorker.pid);
     const t0 = performance.now();
     await bare.resume();
     const drain = await timeDrain(count, t0, bareBacklog, 600_000, 25);
-    const u = m.stop();
-    return { drain, sut: u.sut!, redis: u.redis!, items: count };
+    return { drain, ...m.stop(), items: count };
   };
   // Warm both up (JIT, connections), unmeasured.
   await baseline(Math.ceil(n / 10));
@@ -733,7 +851,7 @@ async function executorCase(ctx: Ctx): Promise<void> {
 }
 
 /** `items`: the batch; CPU µs per item is the window's CPU over the whole batch (the window runs from release to the last item). */
-type DrainRound = { drain: Drain; sut: Usage; redis: Usage; items: number };
+type DrainRound = Measured & { drain: Drain };
 
 function drainRow(c: CaseId, title: string, system: string, role: Role, unit: string, runs: DrainRound[]): Row {
   const row: Row = {
@@ -793,29 +911,27 @@ async function webhookCase(ctx: Ctx): Promise<void> {
     await webhookQueue.pause();
     await prefill(count);
     const from = receiver.count;
-    const m = measure({ sut: p.notifier.pid, redis: p.redis.child.pid });
+    const m = measureWindow(p.redis, p.notifier.pid);
     const t0 = performance.now();
     await webhookQueue.resume();
     const drain = await timeDrain(count, t0, () => count - (receiver.count - from), 600_000, 20);
     const u = m.stop();
     // Let the notifier finish its bookkeeping (delivery log, callback state) before the next run;
     // that work is part of each delivery's CPU (not of the rate or the cores figure).
-    const tail = measure({ sut: p.notifier.pid, redis: p.redis.child.pid });
+    const tail = measureWindow(p.redis, p.notifier.pid);
     while ((await webhookBacklog()) > 0) await sleep(50);
-    const t = tail.stop();
-    const withTail = (a: Usage, b: Usage): Usage => ({ ...a, cpuS: a.cpuS + b.cpuS });
-    return { drain, sut: withTail(u.sut!, t.sut!), redis: withTail(u.redis!, t.redis!), items: count };
+    return { drain, ...withTail(u, tail.stop()), items: count };
   };
   const baseline = async (count: number) => {
     const from = receiver.count;
     const done = p.gotLoop.waitForLine('"done"', 600_000, true);
-    const m = measure({ sut: p.gotLoop.pid, redis: p.redis.child.pid });
+    const m = measureWindow(p.redis, p.gotLoop.pid);
     const t0 = performance.now();
     p.gotLoop.send(JSON.stringify({ url, count, concurrency: opts.webhookConcurrency, bodyBytes }));
     const drain = await timeDrain(count, t0, () => count - (receiver.count - from), 600_000, 20);
     const u = m.stop();
     await done;
-    return { drain, sut: u.sut!, redis: u.redis!, items: count };
+    return { drain, ...u, items: count };
   };
   await ours(Math.ceil(n / 10)); // also learns the body size for the baseline
   await baseline(Math.ceil(n / 10));
@@ -833,7 +949,7 @@ async function webhookCase(ctx: Ctx): Promise<void> {
 const fmt = (v: number | undefined, digits = 0) =>
   v === undefined || Number.isNaN(v) ? '' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-function table(): string {
+function table(redis: BenchRedis): string {
   const head = ['case', 'system', 'throughput', 'p50 ms', 'p99 ms', 'CPU cores', 'Redis CPU', 'CPU µs/req', 'Redis µs/req', 'peak RSS MB', 'ratio to baseline', 'ratio to featured'];
   const body = rows.map((r) => [
     `${r.case}: ${r.title}`,
@@ -856,7 +972,26 @@ function table(): string {
     c.target,
     c.met === null ? '' : c.met ? 'yes' : 'NO',
   ]);
-  return `${markdown(head, body)}\n\n${markdown(checkHead, checkBody)}\n`;
+  if (!redis.cluster) return `${markdown(head, body)}\n\n${markdown(checkHead, checkBody)}\n`;
+  return `${clusterTitle(redis)}\n\n${markdown(head, body)}\n\n${nodeTable(redis)}\n\n${markdown(checkHead, checkBody)}\n`;
+}
+
+const mastersOf = (redis: BenchRedis) => redis.nodes.filter((n) => n.role === 'master');
+
+function clusterTitle(redis: BenchRedis): string {
+  const m = mastersOf(redis).length;
+  return `Figures on a Redis Cluster (${m} masters, ${redis.nodes.length - m} replicas), every process on REDIS_CLUSTER_NODES: "Redis CPU" and "Redis µs/req" add up all ${redis.nodes.length} redis-server processes (replication included); the table after this one splits them by node.`;
+}
+
+/** --cluster: each row's Redis µs per item, node by node, and over the masters and the replicas. */
+function nodeTable(redis: BenchRedis): string {
+  const name = (n: RedisNode) => (n.role === 'master' ? `:${n.port} master` : `:${n.port} replica of :${n.replicaOf}`);
+  const head = ['case', 'system', ...redis.nodes.map(name), 'masters', 'replicas'];
+  const sumOf = (figures: NodeFigure[], role: RedisNode['role']) => figures.filter((f) => f.role === role).reduce((a, f) => a + f.cpuUsPerReq, 0);
+  const body = rows
+    .filter((r) => r.redisNodes)
+    .map((r) => [`${r.case}: ${r.title}`, r.system, ...r.redisNodes!.map((f) => fmt(f.cpuUsPerReq, 0)), fmt(sumOf(r.redisNodes!, 'master'), 0), fmt(sumOf(r.redisNodes!, 'replica'), 0)]);
+  return `Redis CPU µs per item (the row's unit) by node:\n\n${markdown(head, body)}`;
 }
 
 const ratioCell = (ratio: number, p99Ratio?: number) => `${ratio.toFixed(2)}×${p99Ratio !== undefined ? ` (p99 ${p99Ratio.toFixed(2)}×)` : ''}`;
@@ -870,6 +1005,26 @@ function markdown(head: string[], body: string[][]): string {
 // ---------------------------------------------------------------------------------------
 // Main
 
+/** --cluster: what results.json's settings say of the cluster (nothing on one redis-server). */
+function clusterSettings(redis: BenchRedis) {
+  if (!redis.cluster) return {};
+  const m = mastersOf(redis).length;
+  return {
+    cluster: true,
+    clusterNodes: redis.nodes.length,
+    clusterMasters: m,
+    clusterReplicas: redis.nodes.length - m,
+    clusterLayout: redis.nodes.map(({ port, role, replicaOf }) => ({ port, role, ...(replicaOf !== undefined && { replicaOf }) })),
+  };
+}
+
+/** A failover during the run (a node deemed down on a loaded machine) would have measured something else: fail the run. */
+async function checkNoFailover(redis: BenchRedis): Promise<void> {
+  const now = await clusterNodes(redis.nodes);
+  const moved = now.filter((n) => redis.nodes.find((o) => o.port === n.port)?.role !== n.role);
+  if (moved.length) throw new Error(`Redis Cluster roles changed during the run (a failover): ${moved.map((n) => `:${n.port} is now ${n.role}`).join(', ')}`);
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const wait = SMOKE || argv['no-load-wait'] ? { waitedS: 0, timedOut: false } : await waitForQuietMachine();
@@ -880,7 +1035,8 @@ async function main(): Promise<void> {
     say('bench: compiling src/, workers/ and the baselines (bench/.build)');
     compileForBench();
   }
-  const redis = await startPrivateRedis(logDir);
+  const redis = CLUSTER ? await startBenchCluster(CLUSTER_MASTERS) : singleRedis(await startPrivateRedis(logDir));
+  if (redis.cluster) say(`bench: Redis Cluster, ${redis.nodes.map((n) => `:${n.port} ${n.role}${n.replicaOf ? ` of :${n.replicaOf}` : ''}`).join(', ')}`);
   const token = generateApiKey();
   const doc = parseYaml(readFileSync(join(ROOT, 'bench/config/gateway.bench.yaml'), 'utf8')) as Record<string, unknown>;
   doc.auth = { keys: [{ id: 'bench-key', tenant: 'bench', role: 'client', sha256: hashApiKey(token) }] };
@@ -891,7 +1047,7 @@ async function main(): Promise<void> {
   const featuredSettings: FeaturedSettings = { tenant: 'bench', keySha256: hashApiKey(token), points: limits.requestsPerWindow, durationS: limits.windowSeconds };
 
   const receiver = await startReceiver();
-  const stack = await openStack(redis.url, configPath);
+  const stack = await openStack(redis.target, configPath);
   let failure: unknown = null;
   try {
     const p = await startProcesses(redis, configPath, featuredSettings);
@@ -904,6 +1060,7 @@ async function main(): Promise<void> {
     const gatewayHwm = memory(p.gateway.pid).hwm;
     rows.push({ case: 'memory', title: 'gateway process peak RSS (VmHWM) over the run', system: 'gateway', role: 'ours', unit: 'MB', peakRssMB: gatewayHwm / MB, rounds: [] });
     addCheck('gateway peak RSS', gatewayHwm / MB, '<', 150, 'MB');
+    if (redis.cluster) await checkNoFailover(redis);
   } catch (err) {
     failure = err;
   } finally {
@@ -920,13 +1077,13 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: { ...machine(), redis: redis.version },
     load: { atStart: loadAtStart, atEnd: loadAtEnd, waitedS: wait.waitedS, waitTimedOut: wait.timedOut, maxLoad: Number(argv['max-load']) },
-    settings: { ...opts, runtime: RUNTIME, cases: [...chosen], profile: argv.profile },
+    settings: { ...opts, runtime: RUNTIME, cases: [...chosen], profile: argv.profile, ...clusterSettings(redis) },
     rows,
     checks,
     error: failure ? String((failure as Error).stack ?? failure) : null,
   };
   writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);
-  const text = table();
+  const text = table(redis);
   writeFileSync(join(outDir, 'table.md'), text);
   process.stdout.write(`\n${text}\nload (1/5/15 min): start ${loadAtStart.join(' ')}, end ${loadAtEnd.join(' ')}\nresults: ${join(outDir, 'results.json')}\n`);
   if (argv.profile) process.stdout.write(`\n${summarizeProfiles(profileDir)}\n`);

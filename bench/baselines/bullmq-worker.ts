@@ -1,14 +1,14 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { bullPrefix, connect } from './redis-connection.js';
 
 /**
  * Baseline: a bare BullMQ worker with a no-op processor. The runner fills the queue
  * `QUEUE` (paused), then resumes it and times the drain.
  */
-const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
+const connection = connect({ maxRetriesPerRequest: null });
 const worker = new Worker(process.env.QUEUE ?? 'bare-work', async () => undefined, {
   connection,
-  prefix: process.env.BULL_PREFIX ?? 'bench-bare',
+  prefix: bullPrefix('bench-bare'),
   concurrency: Number(process.env.CONCURRENCY ?? 100),
 });
 worker.on('error', () => undefined);

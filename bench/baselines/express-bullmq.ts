@@ -1,15 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import express from 'express';
-import { Redis } from 'ioredis';
+import { bullPrefix, connect } from './redis-connection.js';
 
 /**
  * Baseline: the bare Express + BullMQ producer. `POST /v1/jobs` parses the JSON body,
  * calls `queue.add` with it and answers 202 with the job's id. One ioredis connection
- * with its defaults (no auto-pipelining), no auth, no validation, no logging.
+ * with its defaults (no auto-pipelining; on a Redis Cluster an ioredis Cluster), no auth,
+ * no validation, no logging.
  */
-const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-const queue = new Queue('bare', { connection, prefix: process.env.BULL_PREFIX ?? 'bench-bare' });
+const connection = connect({ maxRetriesPerRequest: 1 });
+const queue = new Queue('bare', { connection, prefix: bullPrefix('bench-bare') });
 queue.on('error', () => undefined);
 
 const app = express();

@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Job, Queue } from 'bullmq';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
+import { bullPrefix, connect } from './redis-connection.js';
 
 /**
  * Baseline: what a competent team writes by hand with the same admission features as
@@ -23,8 +23,8 @@ import { z } from 'zod';
  *   API_KEYS       comma-separated `tenant:sha256hex` pairs
  *   RATE_POINTS, RATE_DURATION_S   the limiter's requests per window (as the gateway's bench config)
  */
-const connection = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-const queue = new Queue('jobs', { connection, prefix: process.env.BULL_PREFIX ?? 'bench-featured' });
+const connection = connect({ maxRetriesPerRequest: 1 });
+const queue = new Queue('jobs', { connection, prefix: bullPrefix('bench-featured') });
 queue.on('error', () => undefined);
 
 // --- request logging, as pino-http does it: a child logger bound to the serialized request, one line when the response ends
@@ -69,6 +69,8 @@ const authenticate: RequestHandler = (req, res, next) => {
 };
 
 // --- per-tenant rate limit, counted in Redis
+// On a Redis Cluster it takes the ioredis Cluster as it is: each consume is one script
+// (its rlflxIncr command) on the one key `featured-rl:<tenant>`, which routes to that key's node.
 const limiter = new RateLimiterRedis({
   storeClient: connection,
   keyPrefix: 'featured-rl',

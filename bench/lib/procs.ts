@@ -269,3 +269,13 @@ export function measure(pids: Record<string, number>): { stop(): Record<string, 
     },
   };
 }
+
+/**
+ * Several processes' usage over one window as one (a Redis Cluster's nodes): their CPU
+ * added up, over the longest of their windows; peak RSS the sum of each one's peak.
+ */
+export function sumUsage(parts: readonly Usage[]): Usage {
+  const wallS = Math.max(0, ...parts.map((p) => p.wallS));
+  const cpuS = parts.reduce((a, p) => a + p.cpuS, 0);
+  return { cores: wallS > 0 ? cpuS / wallS : 0, cpuS, wallS, peakRss: parts.reduce((a, p) => a + p.peakRss, 0) };
+}

@@ -8,7 +8,7 @@ import { TenantJobList } from '../../src/core/tenant-job-list.js';
 import { JobWatcher } from '../../src/core/job-watcher.js';
 import { createKeys, type Keys } from '../../src/core/keys.js';
 import { createLogger } from '../../src/core/logger.js';
-import { closeRedis, createRedis, type RedisClient } from '../../src/core/redis.js';
+import { closeRedis, createRedis, type RedisClient, type RedisTarget } from '../../src/core/redis.js';
 import { WebhookQueue } from '../../src/core/webhook-queue.js';
 import { toDocument } from '../../src/core/job-view.js';
 import { JobService, type SubmitCommand } from '../../src/jobs/job-service.js';
@@ -38,10 +38,11 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-export async function openStack(redisUrl: string, configPath: string): Promise<BenchStack> {
+/** `target`: the run's Redis, one server's URL or a cluster's nodes (createRedis takes both). */
+export async function openStack(target: RedisTarget, configPath: string): Promise<BenchStack> {
   const config = loadConfigFile(configPath, handlerNames);
   const keys = createKeys(config.server.keyPrefix);
-  const redis = createRedis(redisUrl, 'worker', 'bench-runner');
+  const redis = createRedis(target, 'worker', 'bench-runner');
   const store = new JobStore(redis, keys);
   const queues = new JobQueues(redis, keys, config.targets);
   const webhooks = new WebhookQueue(redis, keys);
