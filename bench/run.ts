@@ -36,6 +36,7 @@ import { compileForBench, measure, memory, ROOT, spawnTs, stopAll, sumUsage, typ
 import { startOtlpSink, type OtlpStats } from './lib/otlp-sink.js';
 import { startReceiver, type Receiver } from './lib/receiver.js';
 import { freePort } from '../test/support/free-port.js';
+import { bullPrefixFor } from './baselines/redis-connection.js';
 import { clusterNodes, singleRedis, startBenchCluster, startPrivateRedis, type BenchRedis, type RedisNode } from './lib/redis.js';
 import { openStack, type BenchStack } from './lib/stack.js';
 import { mean, percentile, sleep, timeDrain, type Drain } from './lib/stats.js';
@@ -254,12 +255,8 @@ const prof = (name: string) => (argv.profile ? ['--cpu-prof', `--cpu-prof-dir=${
 /** How long a child may take to say it is ready (tsx compiles the sources as it loads them: slower). */
 const START_TIMEOUT_MS = SMOKE ? 90_000 : 60_000;
 
-/**
- * A BullMQ baseline's key prefix: in braces on a cluster, a hash tag that keeps each
- * queue's keys in one slot (BullMQ's scripts take several keys of a queue).
- */
-const bullPrefix = (name: string) => (CLUSTER ? `{${name}}` : name);
-const BARE_PREFIX = bullPrefix('bench-bare');
+/** The bare baselines' BullMQ prefix, which the runner's own queue for the bare worker shares. */
+const BARE_PREFIX = bullPrefixFor('bench-bare', CLUSTER);
 
 async function startProcesses(redis: BenchRedis, configPath: string, featuredSettings: FeaturedSettings): Promise<Procs> {
   if (argv.profile) mkdirSync(profileDir, { recursive: true });
@@ -276,7 +273,7 @@ async function startProcesses(redis: BenchRedis, configPath: string, featuredSet
   const featured = spawnTs('featured-express', 'bench/baselines/express-featured.ts', logDir, {
     env: {
       ...redis.env,
-      BULL_PREFIX: bullPrefix('bench-featured'),
+      BULL_PREFIX: bullPrefixFor('bench-featured', CLUSTER),
       PORT: String(fePort),
       LOG_LEVEL: 'info',
       API_KEYS: `${featuredSettings.tenant}:${featuredSettings.keySha256}`,

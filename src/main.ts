@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { createLogger, redactUrl } from './core/logger.js';
-import { describeRedis, redisTarget } from './config/env.js';
+import { describeRedis, redisTarget, replicaWait } from './config/env.js';
 import { createMetrics } from './observability/metrics.js';
 import { announceAuth, checkRedis, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { startExecutorRuntime, type ExecutorRuntime } from './runtime/executor-runtime.js';
@@ -38,7 +38,7 @@ try {
   const tracing = tracer?.tracing;
   executor = await startExecutorRuntime({ config, redis, logger, metrics, tracing });
   notifier = await startNotifierRuntime({ config, redis, logger, metrics, tracing });
-  gateway = await createGatewayRuntime({ config, redis, logger, metrics, tracing, waitReplicas: { replicas: env.REDIS_WAIT_REPLICAS, timeoutMs: env.REDIS_WAIT_TIMEOUT_MS } });
+  gateway = await createGatewayRuntime({ config, redis, logger, metrics, tracing, waitReplicas: replicaWait(env) });
   server = await listen(gateway.app, env.PORT, env.HOST);
 } catch (err) {
   // Whatever fails (Redis, the port already taken), undo what started: above all the

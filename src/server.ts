@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger } from './core/logger.js';
-import { describeRedis, redisTarget } from './config/env.js';
+import { describeRedis, redisTarget, replicaWait } from './config/env.js';
 import { redactUrl } from './core/logger.js';
 import { announceAuth, checkRedisOrExit, closeServer, listen, loadSettings, onShutdownSignals } from './runtime/bootstrap.js';
 import { createGatewayRuntime } from './runtime/gateway-runtime.js';
@@ -14,7 +14,7 @@ announceAuth(settings, logger);
 const redis = redisTarget(env);
 await checkRedisOrExit(redis, logger);
 const tracer = startTracing(settings.tracing, 'gateway', logger);
-const runtime = await createGatewayRuntime({ config, redis, logger, waitReplicas: { replicas: env.REDIS_WAIT_REPLICAS, timeoutMs: env.REDIS_WAIT_TIMEOUT_MS }, tracing: tracer?.tracing });
+const runtime = await createGatewayRuntime({ config, redis, logger, waitReplicas: replicaWait(env), tracing: tracer?.tracing });
 const server = await listen(runtime.app, env.PORT, env.HOST);
 logger.info(
   { event: 'gateway.listening', port: (server.address() as AddressInfo).port, host: (server.address() as AddressInfo).address, redis: describeRedis(redis, redactUrl), config: configPath, targets: [...config.targets.keys()] },

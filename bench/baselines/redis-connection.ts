@@ -18,10 +18,16 @@ function seed(hostPort: string): { host: string; port: number } {
 }
 
 /**
- * BullMQ's key prefix: BULL_PREFIX, else `name`, in braces on a cluster. BullMQ's scripts
- * touch several keys of a queue (`<prefix>:<queue>:...`), which a cluster only allows in
- * one hash slot: a prefix in braces is a hash tag that puts a whole queue in one.
+ * A BullMQ key prefix for `name`, in braces on a cluster. BullMQ's scripts touch several
+ * keys of a queue (`<prefix>:<queue>:...`), which a cluster only allows in one hash slot: a
+ * prefix in braces is a hash tag that puts a whole queue in one. The runner uses it too,
+ * for the queue it fills for the bare worker.
  */
+export function bullPrefixFor(name: string, cluster: boolean): string {
+  return cluster ? `{${name}}` : name;
+}
+
+/** This baseline's BullMQ prefix: BULL_PREFIX, else `name` as bullPrefixFor makes it for this process's Redis. */
 export function bullPrefix(name: string): string {
-  return process.env.BULL_PREFIX ?? (process.env.REDIS_CLUSTER_NODES ? `{${name}}` : name);
+  return process.env.BULL_PREFIX ?? bullPrefixFor(name, Boolean(process.env.REDIS_CLUSTER_NODES));
 }

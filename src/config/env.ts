@@ -89,6 +89,11 @@ export function redisTarget(env: Readonly<Env>): RedisTarget {
   return { nodes: env.REDIS_CLUSTER_NODES, username: env.REDIS_USERNAME, password: env.REDIS_PASSWORD, tls: env.REDIS_TLS };
 }
 
+/** REDIS_WAIT_REPLICAS and its timeout, as the gateway runtime takes them; undefined when no replica is waited for. */
+export function replicaWait(env: Readonly<Env>): { replicas: number; timeoutMs: number } | undefined {
+  return env.REDIS_WAIT_REPLICAS > 0 ? { replicas: env.REDIS_WAIT_REPLICAS, timeoutMs: env.REDIS_WAIT_TIMEOUT_MS } : undefined;
+}
+
 /** How a log line names the Redis it uses: the URL without credentials, or the seed nodes. */
 export function describeRedis(target: RedisTarget, redactUrl: (url: string) => string): string {
   if (typeof target === 'string') return redactUrl(target);

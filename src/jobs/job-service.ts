@@ -84,7 +84,7 @@ export class JobService {
     this.resolve = opts.resolve ?? systemResolver;
     this.observer = opts.observer ?? new JobObserver();
     this.tracing = opts.tracing ?? null;
-    this.replicaAck = opts.replicaAck && opts.replicaAck.replicas > 0 ? opts.replicaAck : null;
+    this.replicaAck = opts.replicaAck ?? null;
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
       if (event === 'done') logger.info({ event: 'job.admission_undone', jobId: id }, 'half-stored job removed on retry');
       else if (event === 'dropped') logger.error({ event: 'job.admission_undo_dropped', jobId: id }, 'too many undos pending; this half-stored job stays');

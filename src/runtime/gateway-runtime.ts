@@ -59,8 +59,8 @@ export async function createGatewayRuntime(opts: {
   logger: Logger;
   metrics?: Metrics;
   tracing?: Tracing | undefined;
-  /** REDIS_WAIT_REPLICAS and its timeout. */
-  waitReplicas?: { replicas: number; timeoutMs: number };
+  /** REDIS_WAIT_REPLICAS and its timeout; absent (or undefined): no replica is waited for. */
+  waitReplicas?: { replicas: number; timeoutMs: number } | undefined;
 }): Promise<GatewayRuntime> {
   const { config, redis: target, logger } = opts;
   const metrics = opts.metrics ?? createMetrics({ process: 'gateway', defaultMetrics: true });
@@ -92,7 +92,12 @@ export async function createGatewayRuntime(opts: {
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
   rateLimiter.start();
-  const jobs = new JobService(config, store, queues, watcher, logger, { handlers, admission, list: new TenantJobList(redis, keys, store), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS), observer: new JobObserver(metrics, activity),
+  const jobs = new JobService(config, store, queues, watcher, logger, {
+    handlers,
+    admission,
+    list: new TenantJobList(redis, keys, store),
+    outboxWritten: () => relay.runWithin(RELAY_WAIT_MS),
+    observer: new JobObserver(metrics, activity),
     ...(opts.tracing && { tracing: opts.tracing }),
     ...(opts.waitReplicas && { replicaAck: new ReplicaAck(redis, keys, opts.waitReplicas.replicas, opts.waitReplicas.timeoutMs) }),
   });

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2E_DEFAULTS, EXECUTOR_ENTRY, GATEWAY_ENTRY } from '../support/e2e-world.js';
 import { httpCall, killAll, logEvent, spawnEntry, writeConfigFile, type ChildEntry } from '../support/processes.js';
 import { sample } from '../support/prom.js';
-import { startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
+import { ask, startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
+import { createLogger } from '../../src/core/logger.js';
+import { checkRedis } from '../../src/runtime/bootstrap.js';
 import { eventually, testConfigDoc } from '../support/test-stack.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -90,6 +92,18 @@ describe('on a Redis Cluster, across processes', () => {
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     const listed = await httpCall(port, 'GET', '/v1/jobs?metadata.mark=refused').answer;
     expect((listed.body as { items: unknown[] }).items).toEqual([]);
+  });
+
+  it('refuses at start-up a cluster any of whose masters may evict keys, naming that node', async () => {
+    const logger = createLogger({ level: 'silent' });
+    await expect(checkRedis(cluster.target, logger)).resolves.toBeUndefined();
+    const master = (await Promise.all(cluster.nodes.map(async (n) => ({ n, role: String(await ask(n.port, 'ROLE')) })))).find((x) => x.role.startsWith('master'))!.n;
+    await ask(master.port, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      await expect(checkRedis(cluster.target, logger)).rejects.toThrow(new RegExp(`allkeys-lru.*\\(node 127\\.0\\.0\\.1:${master.port}\\)`));
+    } finally {
+      await ask(master.port, 'CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    }
   });
 
   it('counts every queue in /metrics and sees its workers', async () => {

@@ -1,13 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../../src/core/job-store.js';
 import { createKeys } from '../../src/core/keys.js';
-import { isTerminal } from '../../src/core/job-schema.js';
 import { closeRedis, createRedis, type RedisClient } from '../../src/core/redis.js';
 import { E2E_DEFAULTS, EXECUTOR_ENTRY, GATEWAY_ENTRY } from '../support/e2e-world.js';
 import { killAll, spawnEntry, writeConfigFile } from '../support/processes.js';
 import { ask, startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { testConfigDoc } from '../support/test-stack.js';
 import { call, sleep, submit, type SubmitOutcome } from './harness/client.js';
+import { followToEnd, refusalsByStatus } from './harness/follow-to-end.js';
 
 /**
  * A master of a real Redis Cluster (3 masters, 3 replicas, cluster-node-timeout 1 s)
@@ -75,7 +75,6 @@ describe('a Redis Cluster master killed under load', () => {
     const killed = await killer;
 
     const accepted = outcomes.filter((o): o is SubmitOutcome & { kind: 'accepted'; at: number } => o.kind === 'accepted');
-    const refused = outcomes.filter((o) => o.kind === 'refused');
     const unanswered = outcomes.filter((o) => o.kind === 'unanswered');
 
     // Every 202 ends, on the promoted replica.
@@ -84,22 +83,7 @@ describe('a Redis Cluster master killed under load', () => {
     observer = createRedis(cluster.target, 'worker', 'failover-audit');
     observer.on('error', () => undefined);
     const store = new JobStore(observer, keys);
-    const deadline = Date.now() + 90_000;
-    let pending = accepted.map((a) => a.id);
-    const lost: string[] = [];
-    while (pending.length > 0 && Date.now() < deadline) {
-      const records = await store.getMany(pending).catch(() => pending.map(() => undefined));
-      pending = pending.filter((id, i) => {
-        const r = records[i];
-        if (r === null) {
-          lost.push(id);
-          return false;
-        }
-        return !r || !isTerminal(r.status);
-      });
-      if (pending.length) await sleep(500);
-    }
-    const failed = (await store.getMany(accepted.map((a) => a.id))).filter((r) => r && r.status !== 'succeeded');
+    const { lost, unfinished, endedOtherwise } = await followToEnd(store, accepted.map((a) => a.id), 90_000);
 
     // And the system is whole again: a new job runs to its end.
     // Submits are confirmed again once the restarted node has synced as a replica.
@@ -116,8 +100,7 @@ describe('a Redis Cluster master killed under load', () => {
       if (afterStatus !== 'succeeded') await sleep(200);
     }
 
-    const statuses: Record<string, number> = {};
-    for (const o of refused) statuses[String((o as { status: number }).status)] = (statuses[String((o as { status: number }).status)] ?? 0) + 1;
+    const statuses = refusalsByStatus(outcomes);
     process.stderr.write(
       `${JSON.stringify({
         scenario: `cluster-master-kill, REDIS_WAIT_REPLICAS=${replicas}`,
@@ -127,8 +110,8 @@ describe('a Redis Cluster master killed under load', () => {
         refusedByStatus: statuses,
         unanswered: unanswered.length,
         lost: lost.length,
-        notTerminal: pending.length,
-        endedOtherwise: failed.map((r) => `${r!.id}:${r!.status}:${r!.error?.code}`),
+        notTerminal: unfinished.length,
+        endedOtherwise,
         afterFailover: { status: after.status, ended: afterStatus },
       })}\n`,
     );
@@ -143,10 +126,10 @@ describe('a Redis Cluster master killed under load', () => {
     // counted and printed (docs/reliability.md), not failed. With it, none may be.
     if (replicas > 0) {
       expect(lost).toEqual([]);
-      expect(failed).toEqual([]);
+      expect(endedOtherwise).toEqual([]);
     }
     // Whatever survived ends: nothing is left running or queued for ever.
-    expect(pending).toEqual([]);
+    expect(unfinished).toEqual([]);
     // Refusals are 503s, and only 503s; none was left unanswered.
     expect(Object.keys(statuses).filter((s) => s !== '503')).toEqual([]);
     expect(unanswered).toEqual([]);

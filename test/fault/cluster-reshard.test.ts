@@ -3,13 +3,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JobStore } from '../../src/core/job-store.js';
 import { keySlot } from '../../src/core/key-slot.js';
 import { createKeys } from '../../src/core/keys.js';
-import { isTerminal } from '../../src/core/job-schema.js';
 import { closeRedis, createRedis, type RedisClient } from '../../src/core/redis.js';
 import { E2E_DEFAULTS, EXECUTOR_ENTRY, GATEWAY_ENTRY } from '../support/e2e-world.js';
 import { killAll, spawnEntry, writeConfigFile } from '../support/processes.js';
 import { ask, startRedisCluster, type RedisCluster } from '../support/redis-cluster.js';
 import { testConfigDoc } from '../support/test-stack.js';
 import { sleep, submit, type SubmitOutcome } from './harness/client.js';
+import { followToEnd, refusalsByStatus } from './harness/follow-to-end.js';
 
 /** `redis-cli --cluster reshard`, to its end; rejects with its output when it fails. */
 function reshard(port: number, from: string, to: string, slots: number): Promise<string> {
@@ -91,34 +91,18 @@ describe('a Redis Cluster resharded under load', () => {
     observer = createRedis(cluster.target, 'worker', 'reshard-audit');
     observer.on('error', () => undefined);
     const store = new JobStore(observer, keys);
-    let pending = accepted.map((a) => a.id);
-    const lost: string[] = [];
-    const deadline = Date.now() + 90_000;
-    while (pending.length > 0 && Date.now() < deadline) {
-      const records = await store.getMany(pending).catch(() => pending.map(() => undefined));
-      pending = pending.filter((id, i) => {
-        const r = records[i];
-        if (r === null) {
-          lost.push(id);
-          return false;
-        }
-        return !r || !isTerminal(r.status);
-      });
-      if (pending.length) await sleep(500);
-    }
-    const failed = (await store.getMany(accepted.map((a) => a.id))).filter((r) => r && r.status !== 'succeeded');
-    const refused: Record<string, number> = {};
-    for (const o of outcomes) if (o.kind === 'refused') refused[String(o.status)] = (refused[String(o.status)] ?? 0) + 1;
+    const { lost, unfinished, endedOtherwise } = await followToEnd(store, accepted.map((a) => a.id), 90_000);
+    const refused = refusalsByStatus(outcomes);
     const unanswered = outcomes.filter((o) => o.kind === 'unanswered');
     process.stderr.write(
-      `${JSON.stringify({ scenario: 'cluster-reshard', movedSlots: slotCount, reshardMs, submitted: outcomes.length, accepted: accepted.length, refused, unanswered: unanswered.length, lost: lost.length, notTerminal: pending.length, endedOtherwise: failed.map((r) => `${r!.status}:${r!.error?.code}`) })}\n`,
+      `${JSON.stringify({ scenario: 'cluster-reshard', movedSlots: slotCount, reshardMs, submitted: outcomes.length, accepted: accepted.length, refused, unanswered: unanswered.length, lost: lost.length, notTerminal: unfinished.length, endedOtherwise })}\n`,
     );
     if (process.env.FAILOVER_DEBUG) for (const l of gateway.lines.filter((l) => (l.level as number) >= 50).slice(0, 10)) process.stderr.write(`${JSON.stringify(l).slice(0, 500)}\n`);
 
     expect(accepted.length).toBeGreaterThan(100);
     expect(lost).toEqual([]);
-    expect(pending).toEqual([]);
-    expect(failed).toEqual([]);
+    expect(unfinished).toEqual([]);
+    expect(endedOtherwise).toEqual([]);
     expect(Object.keys(refused).filter((s) => s !== '503')).toEqual([]);
     expect(unanswered).toEqual([]);
   }, 300_000);

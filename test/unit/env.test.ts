@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/load-config.js';
-import { describeRedis, loadEnv, redisTarget } from '../../src/config/env.js';
+import { describeRedis, loadEnv, redisTarget, replicaWait } from '../../src/config/env.js';
 
 describe('loadEnv', () => {
   it('applies defaults', () => {
@@ -50,6 +50,12 @@ describe('the Redis to use', () => {
   it('reads a variable set to nothing as unset (how compose passes REDIS_URL= for a cluster)', () => {
     expect(redisTarget(loadEnv({ REDIS_URL: '', REDIS_CLUSTER_NODES: 'redis-node-1:6379' }))).toEqual({ nodes: [{ host: 'redis-node-1', port: 6379 }], tls: false });
     expect(loadEnv({ PORT: '', REDIS_CLUSTER_NODES: '' })).toMatchObject({ PORT: 8080, REDIS_URL: 'redis://127.0.0.1:6379' });
+  });
+
+  it('waits for replicas only when REDIS_WAIT_REPLICAS asks for some', () => {
+    expect(replicaWait(loadEnv({}))).toBeUndefined();
+    expect(replicaWait(loadEnv({ REDIS_WAIT_REPLICAS: '2', REDIS_WAIT_TIMEOUT_MS: '250' }))).toEqual({ replicas: 2, timeoutMs: 250 });
+    expect(replicaWait(loadEnv({ REDIS_WAIT_REPLICAS: '1' }))).toEqual({ replicas: 1, timeoutMs: 1_000 });
   });
 
   it('refuses REDIS_URL and REDIS_CLUSTER_NODES together, naming both', () => {
