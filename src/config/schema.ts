@@ -41,6 +41,29 @@ export const RateLimitSchema = z
   })
   .strict();
 
+/**
+ * A target's circuit breaker (off unless given): retryable failures over a sliding window
+ * open it, and while it is open no attempt is made (due jobs wait in their queue, no attempt
+ * is spent); after `openMs` it lets `probes` attempts through, and their outcome closes it
+ * or opens it again for twice as long as the last time, up to `maxOpenMs`.
+ */
+export const CircuitBreakerSchema = z
+  .object({
+    /** Open when at least this share of the window's counted attempts failed retryably… */
+    failureRatio: z.number().gt(0).max(1).default(0.5),
+    /** …and the window holds at least this many counted attempts. */
+    minAttempts: z.number().int().min(1).max(100_000).default(10),
+    windowMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
+    /** How long it stays open before its first half-open probe. */
+    openMs: z.number().int().min(100).max(3_600_000).default(15_000),
+    /** Cap of the open time, which doubles after each failed probe. */
+    maxOpenMs: z.number().int().min(100).max(86_400_000).default(300_000),
+    /** Attempts let through at once while half-open. */
+    probes: z.number().int().min(1).max(100).default(1),
+  })
+  .strict()
+  .refine((c) => c.maxOpenMs >= c.openMs, { message: 'maxOpenMs must be at least openMs', path: ['maxOpenMs'] });
+
 /** Webhook retry schedule: the delay before each delivery attempt, the first included. */
 const ScheduleSchema = z.array(z.number().int().min(0).max(7 * 86_400_000)).min(1).max(50);
 
@@ -51,6 +74,7 @@ const policyShape = {
   timeoutMs: z.number().int().min(1).max(86_400_000),
   concurrency: z.number().int().min(1).max(1_000),
   rateLimit: RateLimitSchema.optional(),
+  circuitBreaker: CircuitBreakerSchema.optional(),
   priority: PriorityRangeSchema,
   /** A job still waiting this long after it became due ends `failed` with code `expired`. */
   maxQueueAgeMs: z.number().int().min(1),
@@ -75,6 +99,7 @@ export const PolicyDefaultsSchema = z
     timeoutMs: policyShape.timeoutMs.default(30_000),
     concurrency: policyShape.concurrency.default(10),
     rateLimit: policyShape.rateLimit,
+    circuitBreaker: policyShape.circuitBreaker,
     priority: PriorityRangeSchema.default({ min: 0, max: 10, default: 0 }),
     maxQueueAgeMs: policyShape.maxQueueAgeMs.default(3_600_000), // one hour
     maxBodyBytes: policyShape.maxBodyBytes.default(1_048_576), // 1 MiB
@@ -245,6 +270,7 @@ export type ConfigFile = z.infer<typeof ConfigFileSchema>;
 export type Policy = z.infer<typeof PolicyDefaultsSchema>;
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 export type BackoffPolicy = z.infer<typeof BackoffSchema>;
+export type CircuitBreakerPolicy = z.infer<typeof CircuitBreakerSchema>;
 export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
 export type AuthSettings = z.infer<typeof AuthSchema>;
 export type TenantLimits = z.infer<typeof TenantLimitsSchema>;

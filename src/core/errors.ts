@@ -20,6 +20,7 @@ export const ERROR_CATALOGUE = {
   job_failed: { status: 409, title: 'Job failed' },
   job_canceled: { status: 409, title: 'Job was canceled' },
   job_already_finished: { status: 409, title: 'Job has already finished' },
+  no_circuit_breaker: { status: 409, title: 'Target has no circuit breaker' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still being processed' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

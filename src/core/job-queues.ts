@@ -120,6 +120,15 @@ export class JobQueues {
     await this.queue(targetName).resume();
   }
 
+  /**
+   * Lifts the hold an open circuit breaker put on the queue (BullMQ's queue rate limit), so
+   * executors take jobs again at once. On a target with its own rate limit this also starts
+   * a fresh rate window, so the next window may take up to one window's worth more.
+   */
+  async releaseHold(targetName: string): Promise<void> {
+    await this.queue(targetName).removeRateLimitKey();
+  }
+
   async counts(targetName: string): Promise<QueueCounts> {
     const q = this.queue(targetName);
     const [c, paused] = await Promise.all([q.getJobCounts('waiting', 'prioritized', 'delayed', 'active'), q.isPaused()]);

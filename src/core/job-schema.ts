@@ -86,6 +86,19 @@ export type HttpResult = z.infer<typeof HttpResultSchema>;
 
 const iso = z.iso.datetime();
 
+export const DeferralSchema = z
+  .object({
+    reason: z.literal('circuit_open'),
+    until: iso.nullable().meta({
+      description: 'When the breaker lets probe attempts through; null while it is half-open (waiting for its probes) or held open by an operator.',
+    }),
+  })
+  .meta({
+    description:
+      "Present on a queued job whose target's circuit breaker is open: no attempt is made (none is spent) until it closes. The job's maxQueueAgeMs or ttl still applies.",
+  });
+export type Deferral = z.infer<typeof DeferralSchema>;
+
 export const JobDocumentSchema = z.object({
   id: z.string().regex(JOB_ID).meta({ description: "`job_`, 4 characters naming the Redis slot of the job's target, and 128 random bits (base64url). Opaque: clients keep it and send it back as it is." }),
   target: z.string(),
@@ -111,6 +124,7 @@ export const JobDocumentSchema = z.object({
       "The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing).",
   }),
   metadata: z.record(z.string(), z.string()),
+  deferred: DeferralSchema.optional(),
   callback: z
     .object({ url: z.string(), events: z.array(WebhookEventSchema), state: CallbackStateSchema })
     .nullable()

@@ -1,4 +1,4 @@
-import type { JobDocument } from './job-schema.js';
+import type { Deferral, JobDocument } from './job-schema.js';
 import type { JobRecord } from './job-record.js';
 import { traceIdOf } from './trace-context.js';
 
@@ -10,9 +10,10 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /**
  * The public job document for a stored record; `baseUrl` makes the links absolute. The
  * domain's view of a job, not an HTTP concern: the API answers with it and the notifier
- * sends it as a webhook's body.
+ * sends it as a webhook's body. `deferred`: why a queued job is not being tried now, when
+ * its target's breaker is open (src/jobs/job-deferrals.ts).
  */
-export function toDocument(r: JobRecord, baseUrl: string): JobDocument {
+export function toDocument(r: JobRecord, baseUrl: string, deferred?: Deferral): JobDocument {
   const self = `${baseUrl}/v1/jobs/${r.id}`;
   const doc: JobDocument = {
     id: r.id,
@@ -32,6 +33,7 @@ export function toDocument(r: JobRecord, baseUrl: string): JobDocument {
     correlationId: r.correlationId,
     traceId: traceIdOf(r),
     metadata: r.metadata,
+    ...(deferred && r.status === 'queued' && { deferred }),
     callback: r.callback ? { url: r.callback.url, events: r.callback.events, state: r.callbackState ?? 'pending' } : null,
     links: { self, result: `${self}/result`, events: `${self}/events`, cancel: `${self}/cancel` },
   };

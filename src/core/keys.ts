@@ -34,6 +34,8 @@ export interface Keys {
    * change and carried out by the OutboxRelay.
    */
   outbox(target: string): string;
+  /** The target's circuit breaker (a hash on its slot: src/core/scripts/circuit.lua). */
+  circuit(target: string): string;
   /** Heartbeats of the executors serving a target (sorted set: worker id → last seen ms). */
   workers(target: string): string;
   /** Heartbeats of the notifier processes. */
@@ -66,6 +68,7 @@ export function createKeys(prefix: string): Keys {
     tenantRate: (tenant: string, windowStartMs: number) => `${prefix}:tenant:{${tenant}}:rate:${windowStartMs}`,
     targetDeadLetters: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:dead-letters`,
     outbox: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:outbox`,
+    circuit: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:circuit`,
     workers: (target: string) => `${prefix}:workers:${target}`,
     notifiers: () => `${prefix}:notifiers`,
     statsMinute: (minuteStartMs: number) => `${prefix}:stats:${minuteStartMs}`,

@@ -17,6 +17,7 @@ import { errorHandler } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
+import { JobDeferrals } from '../jobs/job-deferrals.js';
 import { transparentRouter } from './routes/transparent.js';
 import { dashboardPublicRouter, dashboardRouter } from './routes/dashboard.js';
 import { httpMetrics } from './middleware/http-metrics.js';
@@ -91,7 +92,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(['/v1/admin', '/admin'], requireRole('admin'));
   const idem = idempotency(deps.idempotency, deps.config.tenants);
   const held = new HeldRequests(deps.config.tenants, deps.config.server.maxWaiting, deps.config.server.pollAfterSeconds, deps.metrics);
-  app.use(jobsRouter(deps.config, deps.jobs, idem, held));
+  app.use(jobsRouter(deps.config, deps.jobs, idem, held, new JobDeferrals(deps.fleet, deps.config.targets)));
   app.use(transparentRouter(deps.config, deps.jobs, idem, held));
   app.use(adminRouter(deps.config, deps.admin));
   app.use(dashboardRouter(deps.queues, [...deps.config.targets.keys()]));

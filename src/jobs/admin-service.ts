@@ -11,6 +11,7 @@ import type { JobActivity, MinuteCounts } from '../observability/job-activity.js
 import type { DeadLetterIndex } from '../core/dead-letter-index.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { RetryUntilDone } from './retry-until-done.js';
+import { hasBreaker, type CircuitBreakers, type CircuitView } from '../core/circuit-breaker.js';
 
 /** How often a refused compensation of a failed replay is tried again, and how many are kept. */
 const RESTORE_RETRY_MS = 1_000;
@@ -25,6 +26,8 @@ export interface TargetView {
   /** Seconds the job ready the longest has waited; 0 when none waits. */
   oldestWaitingSeconds: number;
   policy: { attempts: number; timeoutMs: number; concurrency: number; maxQueueAgeMs: number; priority: Target['priority'] };
+  /** Present when the target has a circuit breaker. */
+  circuit?: CircuitView;
 }
 
 export interface JobTimeline {
@@ -44,6 +47,8 @@ export interface AdminDeps {
   trigger?: CallbackTrigger | null;
   /** Relays the target's outbox now, after a replay (or its undo) wrote it. */
   outboxWritten?: (target: string) => Promise<void>;
+  /** For an operator's override of a target's circuit breaker. */
+  breakers: CircuitBreakers;
 }
 
 export interface DeadLetter {
@@ -62,6 +67,7 @@ export class AdminService {
   private readonly deadLetters: DeadLetterIndex;
   private readonly trigger: CallbackTrigger | null;
   private readonly outboxWritten: (target: string) => Promise<void>;
+  private readonly breakers: CircuitBreakers;
 
   /** Replays that failed half-way and could not be put back at once (as JobService's undos). */
   private readonly restores: RetryUntilDone;
@@ -69,6 +75,7 @@ export class AdminService {
   constructor(deps: AdminDeps) {
     ({ config: this.config, store: this.store, queues: this.queues, logger: this.logger, fleet: this.fleet, activity: this.activity, deadLetters: this.deadLetters } = deps);
     this.trigger = deps.trigger ?? null;
+    this.breakers = deps.breakers;
     this.outboxWritten = deps.outboxWritten ?? (() => Promise.resolve());
     const logger = this.logger;
     this.restores = new RetryUntilDone(RESTORE_RETRY_MS, MAX_PENDING_RESTORES, (event, id, err) => {
@@ -97,9 +104,9 @@ export class AdminService {
   async targetView(name: string): Promise<TargetView> {
     const t = this.target(name);
     // Fresh, not the shared snapshot: an operator who just paused a target expects to see it.
-    const [counts, seen] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen()]);
+    const [counts, seen, circuit] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen(), this.fleet.circuit(t.name)]);
     const shared = (await this.fleet.snapshot()).targets.find((s) => s.name === t.name);
-    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0 });
+    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0, circuit });
   }
 
   private view(t: Target, status: TargetStatus): TargetView {
@@ -110,7 +117,22 @@ export class AdminService {
       workers: status.workers,
       oldestWaitingSeconds: Math.round(status.oldestWaitingMs) / 1_000,
       policy: { attempts: t.attempts, timeoutMs: t.timeoutMs, concurrency: t.concurrency, maxQueueAgeMs: t.maxQueueAgeMs, priority: t.priority },
+      ...(status.circuit && { circuit: status.circuit }),
     };
+  }
+
+  /**
+   * An operator's override of a target's breaker: `open` holds it open, with no probes, until
+   * someone closes it; `closed` closes it with a fresh window and lifts the hold on the queue,
+   * so that the waiting jobs run at once (it may open again on new failures).
+   */
+  async setCircuit(name: string, state: 'open' | 'closed'): Promise<TargetView> {
+    const t = this.target(name);
+    if (!hasBreaker(t)) throw new ApiError('no_circuit_breaker', `target "${name}" has no circuitBreaker in the config`);
+    const before = await this.breakers.force(name, state, Date.now());
+    if (state === 'closed') await this.queues.releaseHold(name);
+    this.logger.warn({ event: 'circuit.forced', target: name, state, before }, `circuit ${state === 'open' ? 'held open' : 'closed'} by an operator`);
+    return this.targetView(name);
   }
 
   /** Everything known about one job, whichever tenant owns it: the operator's view of its timeline. */

@@ -1,5 +1,6 @@
 import type { RedisClient } from '../core/redis.js';
 import type { Target } from '../config/schema.js';
+import { hasBreaker, type CircuitBreakers, type CircuitView } from '../core/circuit-breaker.js';
 import type { JobQueues, QueueCounts } from '../core/job-queues.js';
 import type { Keys } from '../core/keys.js';
 import { dueAtMs } from './job-observer.js';
@@ -14,6 +15,8 @@ export interface TargetStatus {
   oldestWaitingMs: number;
   /** Entries in the target's outbox: ends (and replays) whose effects on other slots are not relayed yet. */
   outboxEntries: number;
+  /** The target's circuit breaker; null when it has none. */
+  circuit: CircuitView | null;
 }
 
 export interface FleetSnapshot {
@@ -38,8 +41,15 @@ export class FleetStatus {
     private readonly keys: Keys,
     private readonly queues: JobQueues,
     private readonly targets: ReadonlyMap<string, Target>,
+    private readonly breakers: CircuitBreakers | null = null,
     private readonly windowMs = WORKER_SEEN_WINDOW_MS,
   ) {}
+
+  /** A target's breaker as it is now (null when the target has none). */
+  async circuit(name: string, nowMs = Date.now()): Promise<CircuitView | null> {
+    const t = this.targets.get(name);
+    return t && this.breakers && hasBreaker(t) ? this.breakers.read(t, nowMs) : null;
+  }
 
   /**
    * Callers that ask while a read is under way share it (a scrape collects every gauge at
@@ -61,17 +71,18 @@ export class FleetStatus {
     const names = [...this.targets.keys()];
     // Each target's dead letters are indexed on its own slot: one ZCARD each (single-key
     // commands, so they batch on any connection and route on a cluster).
-    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters] = await Promise.all([
+    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters, circuits] = await Promise.all([
       this.workersSeen(nowMs),
       Promise.all(names.map((n) => this.queues.counts(n))),
       Promise.all(names.map((n) => this.oldestWaitingMs(n, nowMs))),
       Promise.all(names.map((n) => this.redis.xlen(this.keys.outbox(n)))),
       Promise.all(names.map((n) => this.redis.zcard(this.keys.targetDeadLetters(n)))),
       this.redis.zcard(this.keys.webhookDeadLetters()),
+      Promise.all(names.map((n) => this.circuit(n, nowMs))),
     ]);
     return {
       atMs: nowMs,
-      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]! })),
+      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]!, circuit: circuits[i]! })),
       notifiers: seen.notifiers,
       deadLetters: deadLetters.reduce((sum, n) => sum + n, 0),
       webhookDeadLetters,

@@ -30,6 +30,16 @@ export class JobObserver {
     if (code !== undefined) this.metrics.attemptsFailed.inc({ target, code });
   }
 
+  /** This process moved a target's circuit breaker into `to`. */
+  circuitChanged(target: string, to: 'open' | 'half_open' | 'closed'): void {
+    this.metrics.circuitTransitions.inc({ target, to });
+  }
+
+  /** A job was put back in its queue without an attempt (its target's breaker is open). */
+  attemptDeferred(target: string): void {
+    this.metrics.attemptsDeferred.inc({ target, reason: 'circuit_open' });
+  }
+
   finished(record: Pick<JobRecord, 'id' | 'target'>, outcome: FinishOutcome, atMs: number, deadLettered: boolean): void {
     this.metrics.jobsFinished.inc({ target: record.target, outcome });
     if (deadLettered) this.metrics.jobsDeadLettered.inc({ target: record.target });

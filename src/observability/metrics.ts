@@ -37,6 +37,8 @@ export interface Metrics {
   readonly webhookAttemptDuration: Histogram<'outcome'>;
   readonly webhookLatency: Histogram;
   readonly redisErrors: Counter<'connection'>;
+  readonly circuitTransitions: Counter<'target' | 'to'>;
+  readonly attemptsDeferred: Counter<'target' | 'reason'>;
   readonly heldRequests: Gauge<'kind'>;
   readonly heldRefused: Counter<'kind' | 'limit'>;
 }
@@ -109,6 +111,18 @@ export function createMetrics(opts: { process?: ProcessRole; defaultMetrics?: bo
       name: n('redis_errors_total'),
       help: 'Redis connection errors and failed commands, by connection',
       labelNames: ['connection'],
+      registers,
+    }),
+    circuitTransitions: new Counter({
+      name: n('circuit_transitions_total'),
+      help: "Circuit breaker state changes made by this process, by target and the state entered (open, half_open, closed)",
+      labelNames: ['target', 'to'],
+      registers,
+    }),
+    attemptsDeferred: new Counter({
+      name: n('job_attempts_deferred_total'),
+      help: 'Jobs an executor took from the queue and put back without an attempt, by target and reason (circuit_open)',
+      labelNames: ['target', 'reason'],
       registers,
     }),
     heldRequests: new Gauge({

@@ -1,6 +1,7 @@
 import { Gauge } from 'prom-client';
 import type { FleetStatus } from './fleet-status.js';
 import { METRIC_PREFIX, type Metrics } from './metrics.js';
+import { CIRCUIT_STATES } from '../core/circuit-breaker.js';
 
 /**
  * Gauges read from Redis when Prometheus scrapes the gateway: queue depths, the age of
@@ -29,6 +30,13 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
     registers,
     collect,
   });
+  const circuit = new Gauge({
+    name: n('circuit_state'),
+    help: "A target's circuit breaker: 0 closed, 1 half-open, 2 open (only targets with a breaker)",
+    labelNames: ['target'],
+    registers,
+    collect,
+  });
   const notifiers = new Gauge({ name: n('notifiers_seen'), help: 'Notifier processes that sent a heartbeat in the last 15 s', registers, collect });
   const deadLetters = new Gauge({ name: n('dead_letters'), help: 'Jobs currently in the dead-letter list', registers, collect });
   const webhookDeadLetters = new Gauge({ name: n('webhook_dead_letters'), help: 'Webhooks currently in the webhook dead-letter list', registers, collect });
@@ -51,6 +59,7 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
       oldest.set({ target: t.name }, t.oldestWaitingMs / 1_000);
       workers.set({ target: t.name }, t.workers);
       outbox.set({ target: t.name }, t.outboxEntries);
+      if (t.circuit) circuit.set({ target: t.name }, CIRCUIT_STATES.indexOf(t.circuit.state));
     }
     notifiers.set(s.notifiers);
     deadLetters.set(s.deadLetters);

@@ -24,6 +24,7 @@ import { InFlightAudit } from '../jobs/in-flight-audit.js';
 import { newWorkerId } from '../observability/worker-heartbeat.js';
 import { AdminSessions } from '../auth/admin-sessions.js';
 import { FleetStatus } from '../observability/fleet-status.js';
+import { CircuitBreakers } from '../core/circuit-breaker.js';
 import { JobActivity } from '../observability/job-activity.js';
 import { JobObserver } from '../observability/job-observer.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -87,7 +88,8 @@ export async function createGatewayRuntime(opts: {
   const inFlightAudit = new InFlightAudit(relayConnection, keys, logger);
   inFlightAudit.start();
   const activity = new JobActivity(redis, keys);
-  const fleet = new FleetStatus(redis, keys, queues, config.targets);
+  const breakers = new CircuitBreakers(redis, keys);
+  const fleet = new FleetStatus(redis, keys, queues, config.targets, breakers);
   registerQueueCollectors(metrics, fleet);
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));
@@ -101,7 +103,7 @@ export async function createGatewayRuntime(opts: {
     ...(opts.tracing && { tracing: opts.tracing }),
     ...(opts.waitReplicas && { replicaAck: new ReplicaAck(redis, keys, opts.waitReplicas.replicas, opts.waitReplicas.timeoutMs) }),
   });
-  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), outboxWritten: () => relay.runWithin(RELAY_WAIT_MS) });
+  const admin = new AdminService({ config, store, queues, logger, trigger, fleet, activity, deadLetters: new DeadLetterIndex(redis, keys), breakers, outboxWritten: () => relay.runWithin(RELAY_WAIT_MS) });
   const app = createApp({
     config,
     jobs,

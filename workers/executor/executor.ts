@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { RedisClient } from '../../src/core/redis.js';
 import type { GatewayConfig, Target } from '../../src/config/schema.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
@@ -12,6 +12,16 @@ import type { JobObserver } from '../../src/observability/job-observer.js';
 import type { Tracing } from '../../src/observability/tracing.js';
 import { retryLaterBackoff } from '../retry-later.js';
 import { createProcessor, type ProcessDeps } from './process-job.js';
+import { CircuitBreakers, hasBreaker } from '../../src/core/circuit-breaker.js';
+import { CircuitGate } from './circuit-gate.js';
+import { JobObserver as DefaultObserver } from '../../src/observability/job-observer.js';
+
+/**
+ * The worker limiter of a target with a breaker but no rate limit of its own: BullMQ honours
+ * a queue hold (Queue.rateLimit, how an open breaker stops every executor) only on a worker
+ * that has a limiter, so it gets one that never limits (a count per minute it cannot reach).
+ */
+const HOLD_ONLY_LIMITER = { max: 1_000_000_000_000, duration: 60_000 };
 
 export interface ExecutorDeps {
   config: GatewayConfig;
@@ -47,6 +57,8 @@ export function targetsToServe(config: GatewayConfig, requested?: readonly strin
  */
 export class Executor {
   private readonly workers = new Map<string, Worker<QueuedJobData>>();
+  /** Queue handles of the targets with a breaker, through which an open breaker holds the queue. */
+  private readonly holds: Queue[] = [];
   private closing: Promise<void> | null = null;
 
   constructor(private readonly deps: ExecutorDeps) {}
@@ -66,15 +78,34 @@ export class Executor {
     logger.info({ event: 'executor.started', targets: this.servedTargets }, 'executor started');
   }
 
+  private breakers: CircuitBreakers | null = null;
+
+  private circuitGate(target: Target): CircuitGate | undefined {
+    if (!hasBreaker(target)) return undefined;
+    const { keys, connection, logger } = this.deps;
+    this.breakers ??= new CircuitBreakers(connection, keys);
+    const queue = new Queue(keys.queueName(target.name), { connection, prefix: keys.bullPrefix() });
+    this.holds.push(queue);
+    return new CircuitGate(target, {
+      breakers: this.breakers,
+      logger,
+      observer: this.deps.observer ?? new DefaultObserver(),
+      holdQueue: (ms) => queue.rateLimit(ms),
+    });
+  }
+
   private createWorker(target: Target): Worker<QueuedJobData> {
     const { keys, logger, store, connection } = this.deps;
     const log = logger.child({ target: target.name });
+    const circuit = this.circuitGate(target);
+    const limiter = target.rateLimit ? { max: target.rateLimit.max, duration: target.rateLimit.durationMs } : circuit ? HOLD_ONLY_LIMITER : undefined;
     const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, {
       store,
       logger,
       ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }),
       ...(this.deps.observer && { observer: this.deps.observer }),
       ...(this.deps.tracing && { tracing: this.deps.tracing }),
+      ...(circuit && { circuit }),
     }), {
       connection,
       prefix: keys.bullPrefix(),
@@ -84,7 +115,7 @@ export class Executor {
       // Our processor counts lost attempts itself and dead-letters past maxAttempts;
       // BullMQ must not fail a stalled job behind the job store's back first.
       maxStalledCount: target.attempts + 1,
-      ...(target.rateLimit && { limiter: { max: target.rateLimit.max, duration: target.rateLimit.durationMs } }),
+      ...(limiter && { limiter }),
       settings: {
         // The processor decides the delay (and Retry-After); anything else thrown is an
         // unexpected failure of ours (a Redis blip mid-attempt), retried on the target's backoff.
@@ -152,6 +183,7 @@ export class Executor {
       for (const w of workers) w.cancelAllJobs(ABORT.shutdown);
       await graceful;
     }
+    await Promise.allSettled(this.holds.map((q) => q.close()));
     try {
       await subscriber.unsubscribe();
     } catch {

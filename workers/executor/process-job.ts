@@ -1,4 +1,4 @@
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Target } from '../../src/config/schema.js';
 import { finishJob, type JobEnd } from '../../src/core/finish-job.js';
 import type { QueuedJobData } from '../../src/core/job-queues.js';
@@ -10,9 +10,10 @@ import { dueAtMs, JobObserver } from '../../src/observability/job-observer.js';
 import type { AttemptTrace, Tracing } from '../../src/observability/tracing.js';
 import { handlers as installedHandlers, type Handler } from '../handlers/index.js';
 import { RetryLaterError } from '../retry-later.js';
-import { decideEnd, decideStart, type AttemptOutcome } from './attempt-decision.js';
+import { decideEnd, decideStart, type AttemptOutcome, type EndDecision } from './attempt-decision.js';
 import { ABORT, resultTooLarge, type AbortReason } from './attempt-failure.js';
 import { callUpstream } from './call-upstream.js';
+import { countedOutcome, type CircuitGate } from './circuit-gate.js';
 
 export { RetryLaterError };
 
@@ -29,6 +30,8 @@ export interface ProcessDeps {
   handlers?: ReadonlyMap<string, Handler>;
   /** Present when tracing is on: a CONSUMER span per attempt. */
   tracing?: Tracing;
+  /** Present when the target has a circuit breaker: asked before each attempt, told its outcome. */
+  circuit?: CircuitGate;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -52,7 +55,27 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
   /** The one way this processor ends a job (src/core/finish-job.ts). */
   const finish = (record: JobRecord, end: Omit<JobEnd, 'at' | 'retentionMs'>) => finishJob(store, record, { ...end, at: now(), retentionMs: target.retentionMs }, listeners);
 
+  const circuit = deps.circuit;
+
   return async function processJob(job: Job<QueuedJobData>, token?: string, bullSignal?: AbortSignal): Promise<void> {
+    if (!circuit) return processAdmitted(job, token, bullSignal, () => undefined);
+    const verdict = await circuit.admit(job.data.id);
+    if (verdict.kind === 'wait') {
+      // Back to the queue untouched (no attempt spent, the record still queued), and the
+      // queue held for every executor until the breaker may let work through again.
+      await circuit.defer(job.data.id, verdict.waitMs);
+      throw Worker.RateLimitError();
+    }
+    let decision: EndDecision | undefined;
+    try {
+      await processAdmitted(job, token, bullSignal, (d) => (decision = d));
+    } finally {
+      await (decision ? circuit.record(verdict, countedOutcome(decision)) : circuit.release(verdict));
+    }
+  };
+
+  /** `decided` hears how the attempt ended, before it is written; it is not called when no attempt ran. */
+  async function processAdmitted(job: Job<QueuedJobData>, token: string | undefined, bullSignal: AbortSignal | undefined, decided: (d: EndDecision) => void): Promise<void> {
     const id = job.data.id;
     const startedAt = now();
     // The common case in one round trip: a plainly queued job starts its next attempt, and
@@ -128,6 +151,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     const durationMs = finishedAt - startedAt;
     const base = { attempt, startedAt: iso(startedAt), finishedAt: iso(finishedAt) };
     const decision = decideEnd(target, attempt, record.maxAttempts, outcome, random);
+    decided(decision);
     switch (decision.kind) {
       case 'succeed':
         observer.attemptEnded(target.name, 'succeeded', durationMs);
@@ -179,7 +203,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
         return;
       }
     }
-  };
+  }
 
   async function runAttempt(t: Target, record: JobRecord, attempt: number, signal: AbortSignal, span: AttemptTrace | undefined): Promise<unknown> {
     if (t.kind === 'http') return callUpstream(t, record, signal, span);

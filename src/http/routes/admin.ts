@@ -17,6 +17,8 @@ const BulkSchema = z
   })
   .refine((b) => (b.ids === undefined) !== (b.all === undefined), { message: 'give either ids or all: true', path: ['ids'] });
 
+const CircuitRequestSchema = z.strictObject({ state: z.enum(['open', 'closed']) });
+
 /**
  * Operator endpoints. Open while the gateway runs without API keys; the admin
  * role guards them once keys are configured.
@@ -41,6 +43,12 @@ export function adminRouter(config: GatewayConfig, admin: AdminService): Router 
   });
   router.post('/v1/admin/targets/:target/resume', async (req, res) => {
     res.json(await admin.setPaused(String(req.params.target), false));
+  });
+
+  router.post('/v1/admin/targets/:target/circuit', jsonBody(1_024), async (req, res) => {
+    const parsed = CircuitRequestSchema.safeParse(req.body);
+    if (!parsed.success) throw new ApiError('validation_failed', 'the circuit request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });
+    res.json(await admin.setCircuit(String(req.params.target), parsed.data.state));
   });
 
   router.get('/v1/admin/targets/:target/jobs', async (req, res) => {

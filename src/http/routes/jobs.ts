@@ -14,11 +14,12 @@ import { jsonBody } from '../middleware/json-body.js';
 import { requireWholeRequest } from '../middleware/whole-request.js';
 import { clientGone, respondToSubmit } from '../respond-job.js';
 import { streamJobEvents } from '../job-events-stream.js';
+import type { JobDeferrals } from '../../jobs/job-deferrals.js';
 
 /** Room for the envelope (target, metadata, ...) around the largest input any target accepts. */
 const ENVELOPE_BYTES = 64 * 1024;
 
-export function jobsRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler, held: HeldRequests): Router {
+export function jobsRouter(config: GatewayConfig, service: JobService, idempotency: RequestHandler, held: HeldRequests, deferrals: JobDeferrals): Router {
   const router = Router();
   const settings = config.server;
   const maxInput = Math.max(...[...config.targets.values()].map((t) => t.maxBodyBytes));
@@ -57,7 +58,8 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
   router.get('/v1/jobs', async (req, res) => {
     const { limit, cursor, filter } = parseListQuery(req.query);
     const page = await service.list(req.ctx.tenant, limit, cursor, filter);
-    res.json({ items: page.records.map((r) => toDocument(r, base(req))), nextCursor: page.nextCursor });
+    const deferred = await deferrals.many(page.records);
+    res.json({ items: page.records.map((r, i) => toDocument(r, base(req), deferred[i])), nextCursor: page.nextCursor });
   });
 
   router.get('/v1/jobs/:id', async (req, res) => {
@@ -69,7 +71,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
       record = await held.around(req.ctx.tenant, 'long_poll', () => service.waitForEnd(req.ctx.tenant, id, waitSeconds, clientGone(res)));
     }
     if (!isTerminal(record.status)) res.setHeader('Retry-After', String(settings.pollAfterSeconds));
-    res.json(toDocument(record, base(req)));
+    res.json(toDocument(record, base(req), await deferrals.of(record)));
   });
 
   router.get('/v1/jobs/:id/result', async (req, res) => {

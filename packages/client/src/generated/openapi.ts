@@ -276,6 +276,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/targets/{target}/circuit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hold the target's circuit breaker open, or close it
+         * @description `open` holds the breaker open, with no half-open probes, until an operator closes it:
+         *     no attempt is made on the target, its due jobs wait in the queue (their documents show
+         *     `deferred` with `until: null`). `closed` closes it with a fresh failure window; every
+         *     executor sees it within a second and takes the waiting jobs again. The breaker may open
+         *     again on new failures. Only for a target with `circuitBreaker` in the config.
+         */
+        post: operations["setTargetCircuit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/targets/{target}/resume": {
         parameters: {
             query?: never;
@@ -642,6 +668,27 @@ export interface components {
                     default: number;
                 };
             };
+            /** @description The target's circuit breaker; absent when the target has none. */
+            circuit?: {
+                /** @enum {string} */
+                state: "closed" | "half_open" | "open";
+                /**
+                 * Format: date-time
+                 * @description When it entered this state; null if it never changed.
+                 */
+                since: string | null;
+                /**
+                 * Format: date-time
+                 * @description While open, when half-open probes begin; null otherwise, and while an operator holds it open.
+                 */
+                until: string | null;
+                /** @description Held open by an operator until one closes it. */
+                forced: boolean;
+                /** @description Retryable failures over counted attempts in the current window (0 when none). */
+                failureRatio: number;
+                /** @description Attempts counted in the current window (successes and retryable failures). */
+                attempts: number;
+            };
         };
         JobTimeline: {
             /**
@@ -747,6 +794,13 @@ export interface components {
             traceId: string;
             metadata: {
                 [key: string]: string;
+            };
+            /** @description Present on a queued job whose target's circuit breaker is open: no attempt is made (none is spent) until it closes. The job's maxQueueAgeMs or ttl still applies. */
+            deferred?: {
+                /** @constant */
+                reason: "circuit_open";
+                /** @description When the breaker lets probe attempts through; null while it is half-open (waiting for its probes) or held open by an operator. */
+                until: string | null;
             };
             /** @description pending until the job ends; then delivered, failed (retries exhausted, or 410), or skipped (event not subscribed). */
             callback: {
@@ -1563,6 +1617,36 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setTargetCircuit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                target: components["parameters"]["Target"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    state: "open" | "closed";
+                };
+            };
+        };
+        responses: {
+            200: components["responses"]["TargetView"];
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
             429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
