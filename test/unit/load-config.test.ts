@@ -48,6 +48,18 @@ describe('buildConfig', () => {
     expect(problemsOf({ tracing: { endpoint: 'http://c:4318' }, targets: echo })[0]).toMatch(/^tracing: .*endpoint/);
   });
 
+  it('fills a circuit breaker from its defaults, inherits one from `defaults`, and reports its bad fields by path', () => {
+    const built = buildConfig({ defaults: { circuitBreaker: { openMs: 5_000 } }, targets: { a: { kind: 'handler', handler: 'echo' }, b: { kind: 'handler', handler: 'echo', circuitBreaker: { probes: 3 } } } }, handlerNames);
+    expect(built.targets.get('a')!.circuitBreaker).toEqual({ failureRatio: 0.5, minAttempts: 10, windowMs: 30_000, openMs: 5_000, maxOpenMs: 300_000, probes: 1 });
+    // A target's own breaker replaces the default one as a whole.
+    expect(built.targets.get('b')!.circuitBreaker).toMatchObject({ openMs: 15_000, probes: 3 });
+    expect(buildConfig({ targets: { c: { kind: 'handler', handler: 'echo' } } }, handlerNames).targets.get('c')!.circuitBreaker).toBeUndefined();
+    const problems = problemsOf({
+      targets: { x: { kind: 'handler', handler: 'echo', circuitBreaker: { failureRatio: 0, openMs: 60_000, maxOpenMs: 1_000, window: 5 } }, y: { kind: 'http', url: 'http://127.0.0.1:1/', circuitBreaker: { failureRatio: 1.5, probes: 0 } } },
+    });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['targets.x.circuitBreaker', 'targets.x.circuitBreaker.failureRatio', 'targets.x.circuitBreaker.maxOpenMs', 'targets.y.circuitBreaker.failureRatio', 'targets.y.circuitBreaker.probes']);
+  });
+
   it('refuses an unknown handler and an inverted priority range', () => {
     expect(problemsOf({ targets: { x: { kind: 'handler', handler: 'nope' } } })).toEqual([
       expect.stringMatching(/^targets\.x\.handler: unknown handler "nope"/),
