@@ -68,7 +68,6 @@ describe('an executor killed mid-probe', () => {
     const closed = await b.waitForLog(logEvent('circuit.closed', { target: 'api' }), 60_000);
     // Not before the dead probe's lease ran out: until then B's attempts waited.
     expect(Date.parse(closed.time as string) - Date.parse(halfOpen.time as string)).toBeGreaterThanOrEqual(LEASE_MS - 100);
-    expect(b.logs(logEvent('circuit.deferred', { target: 'api' })).length).toBeGreaterThan(0);
 
     for (const j of jobs) expect(await world.untilStatus(j.id, 'succeeded', 60_000)).toMatchObject({ deadLettered: false });
     // The killed probe's job: its lost attempt is on record, and a later one succeeded.
