@@ -40,6 +40,25 @@ function jobLink(id) {
   return el('a', { href: `#job=${id}`, className: 'job', onclick: (e) => { e.preventDefault(); showJob(id); } }, id);
 }
 
+/**
+ * A target's circuit breaker as a badge in its State cell: a quiet "circuit closed", a
+ * standing-out half-open or open one ("held open" while an operator holds it), and the
+ * details (since, until, the window's failure ratio) in its title. Nothing without a breaker.
+ */
+function circuitBadge(name, c) {
+  if (!c) return [];
+  const text =
+    c.state === 'open' ? (c.forced ? 'circuit held open' : `circuit open until ${time(c.until)}`) : c.state === 'half_open' ? 'circuit half-open (probing)' : 'circuit closed';
+  const details = [c.forced ? 'held open by an operator until one closes it' : `circuit ${c.state.replace('_', '-')}`];
+  if (c.since) details.push(`since ${new Date(c.since).toLocaleString()}`);
+  if (c.until) details.push(`probes from ${new Date(c.until).toLocaleString()}`);
+  if (c.state !== 'closed' && !c.forced) details.push(`opened at failure ratio ${c.failureRatio}`);
+  if (c.state === 'closed') details.push(`failure ratio ${c.failureRatio} over ${c.attempts} attempt${c.attempts === 1 ? '' : 's'} in the window`);
+  const badge = el('span', { className: `badge circuit-${c.state}`, title: details.join(', ') }, text);
+  badge.dataset.testid = `circuit-${name}`;
+  return [' ', badge];
+}
+
 function replaceRows(table, rows, empty) {
   const body = table.querySelector('tbody');
   body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 9, className: 'empty' }, empty))]));
@@ -78,7 +97,7 @@ async function renderTargets() {
         el('td', {}, t.counts.delayed),
         el('td', {}, t.counts.active),
         el('td', {}, seconds(t.oldestWaitingSeconds)),
-        el('td', {}, t.counts.paused ? 'paused' : 'running'),
+        el('td', {}, t.counts.paused ? 'paused' : 'running', ...circuitBadge(t.name, t.circuit)),
         el('td', {}, toggle),
       );
       row.dataset.target = t.name;

@@ -2,6 +2,16 @@ import got, { RequestError, type Method } from 'got';
 import { z } from 'zod';
 import { AttemptSchema, DeliverySchema, JobDocumentSchema, ProblemSchema } from '../core/job-schema.js';
 
+/** A target's circuit breaker, as GET /v1/admin/targets shows it (absent for a target without one). */
+export const CircuitViewSchema = z.object({
+  state: z.enum(['closed', 'half_open', 'open']),
+  since: z.string().nullable(),
+  until: z.string().nullable(),
+  forced: z.boolean(),
+  failureRatio: z.number(),
+  attempts: z.number(),
+});
+
 /** What the CLI reads of the admin API, checked at the boundary like any other input. */
 export const TargetViewSchema = z.object({
   name: z.string(),
@@ -9,6 +19,7 @@ export const TargetViewSchema = z.object({
   workers: z.number(),
   oldestWaitingSeconds: z.number(),
   counts: z.object({ waiting: z.number(), delayed: z.number(), active: z.number(), paused: z.boolean() }),
+  circuit: CircuitViewSchema.optional(),
 });
 export const TargetListSchema = z.object({ items: z.array(TargetViewSchema) });
 export const JobTimelineSchema = z.object({
@@ -23,6 +34,7 @@ export const JobPageSchema = z.object({ items: z.array(JobDocumentSchema), total
 export const BulkResultSchema = z.object({ replayed: z.array(z.string()).optional(), purged: z.array(z.string()).optional(), notFound: z.array(z.string()) });
 
 export type TargetView = z.infer<typeof TargetViewSchema>;
+export type CircuitView = z.infer<typeof CircuitViewSchema>;
 export type JobTimeline = z.infer<typeof JobTimelineSchema>;
 export type JobDocument = z.infer<typeof JobDocumentSchema>;
 
@@ -77,6 +89,7 @@ export class AdminClient {
 
   targets = () => this.call('GET', '/v1/admin/targets', TargetListSchema).then((r) => r.items);
   setPaused = (target: string, paused: boolean) => this.call('POST', `/v1/admin/targets/${encodeURIComponent(target)}/${paused ? 'pause' : 'resume'}`, TargetViewSchema);
+  setCircuit = (target: string, state: 'open' | 'closed') => this.call('POST', `/v1/admin/targets/${encodeURIComponent(target)}/circuit`, TargetViewSchema, { state });
   job = (id: string) => this.call('GET', `/v1/admin/jobs/${encodeURIComponent(id)}`, JobTimelineSchema);
   targetJobs = (target: string, view: 'live' | 'recent', limit: number) =>
     this.call('GET', `/v1/admin/targets/${encodeURIComponent(target)}/jobs?view=${view}&limit=${limit}`, JobPageSchema).then((r) => r.items);

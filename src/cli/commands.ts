@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { generateApiKey, hashApiKey, ROLES } from '../auth/api-keys.js';
 import type { AdminClient, JobDocument } from './admin-client.js';
-import { age, orDash, table } from './format.js';
+import { age, circuitCell, circuitLine, orDash, table } from './format.js';
 
 /** What a command prints: `text` for a terminal, `json` for --json. */
 export interface Output {
@@ -15,19 +15,39 @@ const errorText = (j: JobDocument) => (j.error ? `${j.error.code}: ${j.error.mes
 
 export async function targets(api: AdminClient): Promise<Output> {
   const items = await api.targets();
+  // Below the table, the breakers that hold jobs back (open or half-open), in full.
+  const notClosed = items.flatMap((t) => (t.circuit && t.circuit.state !== 'closed' ? [`${t.name}: ${circuitLine(t.circuit)}`] : []));
   return {
     json: items,
-    text: table(
-      ['TARGET', 'KIND', 'WORKERS', 'WAITING', 'DELAYED', 'RUNNING', 'OLDEST WAITING', 'STATE'],
-      items.map((t) => [t.name, t.kind, t.workers === 0 ? '0 (none!)' : t.workers, t.counts.waiting, t.counts.delayed, t.counts.active, age(t.oldestWaitingSeconds), t.counts.paused ? 'paused' : 'running']),
-    ),
+    text:
+      table(
+        ['TARGET', 'KIND', 'WORKERS', 'WAITING', 'DELAYED', 'RUNNING', 'OLDEST WAITING', 'STATE', 'CIRCUIT'],
+        items.map((t) => [
+          t.name,
+          t.kind,
+          t.workers === 0 ? '0 (none!)' : t.workers,
+          t.counts.waiting,
+          t.counts.delayed,
+          t.counts.active,
+          age(t.oldestWaitingSeconds),
+          t.counts.paused ? 'paused' : 'running',
+          circuitCell(t.circuit),
+        ]),
+      ) + (notClosed.length ? `\n\n${notClosed.join('\n')}` : ''),
   };
 }
 
 export async function setPaused(api: AdminClient, target: string | undefined, paused: boolean): Promise<Output> {
   if (!target) throw new UsageError(`${paused ? 'pause' : 'resume'} needs a target name`);
   const t = await api.setPaused(target, paused);
-  return { json: t, text: `target ${t.name} is ${t.counts.paused ? 'paused' : 'running'} (${t.counts.waiting} waiting, ${t.counts.active} running)` };
+  return { json: t, text: `target ${t.name} is ${t.counts.paused ? 'paused' : 'running'} (${t.counts.waiting} waiting, ${t.counts.active} running)${t.circuit ? `, ${circuitLine(t.circuit)}` : ''}` };
+}
+
+/** circuit <target> open|closed: holds the target's breaker open (no probes) until someone closes it, or closes it now. */
+export async function setCircuit(api: AdminClient, target: string | undefined, state: string | undefined): Promise<Output> {
+  if (!target || (state !== 'open' && state !== 'closed')) throw new UsageError('circuit needs a target name and open or closed');
+  const t = await api.setCircuit(target, state);
+  return { json: t, text: `target ${t.name}: ${t.circuit ? circuitLine(t.circuit) : 'no circuit breaker'}` };
 }
 
 export async function job(api: AdminClient, id: string | undefined): Promise<Output> {

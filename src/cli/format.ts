@@ -1,3 +1,5 @@
+import type { CircuitView } from './admin-client.js';
+
 /** A plain-text table: a header row, then rows, columns padded to their widest cell. */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
@@ -14,3 +16,20 @@ export function age(seconds: number): string {
 }
 
 export const orDash = (v: string | null | undefined): string => (v === null || v === undefined || v === '' ? '-' : v);
+
+/**
+ * A target's circuit breaker in one line: "circuit open since … until …", "circuit open
+ * since …, held open by an operator", with the failure ratio that opened it, or (closed) the window's when it counted any attempt.
+ */
+export function circuitLine(c: CircuitView): string {
+  const since = c.since ? ` since ${c.since}` : '';
+  if (c.state === 'open' && c.forced) return `circuit open${since}, held open by an operator`;
+  const until = c.until ? ` until ${c.until}` : '';
+  // Open or half-open, the window starts afresh: the ratio is the one that opened it.
+  const ratio =
+    c.state !== 'closed' ? `, opened at failure ratio ${c.failureRatio}` : c.attempts > 0 ? `, failure ratio ${c.failureRatio} over ${c.attempts} attempt${c.attempts === 1 ? '' : 's'}` : '';
+  return `circuit ${c.state}${since}${until}${ratio}`;
+}
+
+/** The CIRCUIT column of the target list: its state, "held open" when an operator holds it, "-" without a breaker. */
+export const circuitCell = (c: CircuitView | undefined): string => (c === undefined ? '-' : c.state === 'open' && c.forced ? 'held open' : c.state);

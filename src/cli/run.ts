@@ -5,8 +5,9 @@ import * as cmd from './commands.js';
 const USAGE = `usage: async-gateway <command> [options]
 
 Operator commands (talk to the gateway's admin API):
-  targets                          targets with queue depths, workers and the oldest waiting job
+  targets                          targets with queue depths, workers, the oldest waiting job and circuit breakers
   pause <target> | resume <target> stop or restart taking jobs of a target
+  circuit <target> open|closed     hold a target's circuit breaker open (no attempts) until closed, or close it now
   job <id>                         one job's timeline: attempts, errors, webhook deliveries (any tenant)
   jobs <target> [--recent]         a target's queued and running jobs, or its recently finished ones
   dead-letters [--target T]        jobs out of attempts
@@ -82,6 +83,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     targets: () => cmd.targets(api),
     pause: () => cmd.setPaused(api, args[0], true),
     resume: () => cmd.setPaused(api, args[0], false),
+    circuit: () => cmd.setCircuit(api, args[0], args[1]),
     job: () => cmd.job(api, args[0]),
     jobs: () => cmd.jobs(api, args[0], values.recent, limit),
     'dead-letters': () => cmd.deadLetters(api, limit, values.target),

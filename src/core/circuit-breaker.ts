@@ -47,7 +47,10 @@ export interface CircuitView {
   until: string | null;
   /** Held open by an operator (POST /v1/admin/targets/{t}/circuit), until one closes it. */
   forced: boolean;
-  /** Retryable failures over counted attempts in the current window (0 when none). */
+  /**
+   * Closed: retryable failures over counted attempts in the current window (0 when none).
+   * Open or half-open: the share that opened it (1 after a failed probe; 0 when an operator did).
+   */
   failureRatio: number;
   /** Attempts counted in the current window. */
   attempts: number;
@@ -121,14 +124,14 @@ export class CircuitBreakers {
   }
 
   async read(target: BreakerTarget, nowMs: number): Promise<CircuitView> {
-    const [state, since, until, forced, failures, counted] = await this.redis.agCircuit(this.keys.circuit(target.name), 'read', String(nowMs), String(target.circuitBreaker.windowMs));
+    const [state, since, until, forced, failures, counted, openedAt] = await this.redis.agCircuit(this.keys.circuit(target.name), 'read', String(nowMs), String(target.circuitBreaker.windowMs));
     const n = Number(counted);
     return {
       state: state as CircuitState,
       since: iso(since!),
       until: state === 'open' ? iso(until!) : null,
       forced: forced === '1',
-      failureRatio: n === 0 ? 0 : Math.round((Number(failures) / n) * 1_000) / 1_000,
+      failureRatio: state !== 'closed' ? Number(openedAt || 0) : n === 0 ? 0 : Math.round((Number(failures) / n) * 1_000) / 1_000,
       attempts: n,
     };
   }

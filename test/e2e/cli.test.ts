@@ -45,7 +45,8 @@ describe('operator CLI', () => {
   beforeAll(async () => {
     stack = await startStack({
       executor: false,
-      config: testConfig({ targets: { ...DEMO_TARGETS, idle: { kind: 'handler', handler: 'echo' } }, auth }),
+      // guarded: a circuit breaker with the defaults, and no executor (nothing runs there).
+      config: testConfig({ targets: { ...DEMO_TARGETS, idle: { kind: 'handler', handler: 'echo' }, guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} } }, auth }),
     });
     await stack.startExecutor(['echo', 'flaky', 'fail']);
     server = createServer(stack.gateway.app);
@@ -66,8 +67,11 @@ describe('operator CLI', () => {
     const text = await cli(['targets']);
     expect(text.code).toBe(0);
     const lines = text.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+OLDEST WAITING\s+STATE$/);
-    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+[\d.]+ s\s+running$/);
+    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+OLDEST WAITING\s+STATE\s+CIRCUIT$/);
+    // No breaker: "-"; a closed one: "closed", and no line of its own under the table.
+    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+[\d.]+ s\s+running\s+-$/);
+    expect(lines.find((l) => l.startsWith('guarded'))).toMatch(/^guarded\s+handler\s+0 \(none!\)\s+0\s+0\s+0\s+[\d.]+ s\s+running\s+closed$/);
+    expect(lines.filter((l) => l.startsWith('guarded'))).toHaveLength(1);
     const json = await cli(['targets', '--json']);
     const items = JSON.parse(json.stdout) as { name: string; workers: number; counts: { waiting: number } }[];
     expect(items.find((t) => t.name === 'echo')).toMatchObject({ workers: 1 });
@@ -79,6 +83,55 @@ describe('operator CLI', () => {
     expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(true);
     expect((await cli(['resume', 'idle'])).stdout).toMatch(/^target idle is running/);
     expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(false);
+  });
+
+  it('holds a circuit breaker open and closes it, and shows its state in the target list', async () => {
+    const adminView = async () => (await stack.request.get('/v1/admin/targets/guarded').set(bearer(tokens.ops))).body as { circuit: { state: string; forced: boolean; until: string | null } };
+    const isoTime = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z';
+
+    const open = await cli(['circuit', 'guarded', 'open']);
+    expect(open).toMatchObject({ code: 0, stderr: '' });
+    expect(open.stdout).toMatch(new RegExp(`^target guarded: circuit open since ${isoTime}, held open by an operator\\n$`));
+    expect((await adminView()).circuit).toMatchObject({ state: 'open', forced: true, until: null });
+
+    // The list: "held open" in its column, and the whole circuit line under the table.
+    const list = (await cli(['targets'])).stdout.trim().split('\n');
+    expect(list.find((l) => l.startsWith('guarded '))).toMatch(/\s+running\s+held open$/);
+    expect(list).toContainEqual(expect.stringMatching(new RegExp(`^guarded: circuit open since ${isoTime}, held open by an operator$`)));
+    expect(list.find((l) => l.startsWith('idle '))).toMatch(/\s+-$/);
+    const json = JSON.parse((await cli(['targets', '--json'])).stdout) as { name: string; circuit?: { state: string; forced: boolean } }[];
+    expect(json.find((t) => t.name === 'guarded')?.circuit).toMatchObject({ state: 'open', forced: true });
+    expect(json.find((t) => t.name === 'idle')).not.toHaveProperty('circuit');
+    // A pause's answer carries the circuit line too.
+    expect((await cli(['pause', 'guarded'])).stdout).toMatch(/^target guarded is paused \(0 waiting, 0 running\), circuit open since \S+, held open by an operator\n$/);
+    await cli(['resume', 'guarded']);
+
+    const closed = await cli(['circuit', 'guarded', 'closed', '--json']);
+    expect(closed.code).toBe(0);
+    expect((JSON.parse(closed.stdout) as { circuit: object }).circuit).toMatchObject({ state: 'closed', forced: false, until: null, failureRatio: 0, attempts: 0 });
+    expect((await adminView()).circuit).toMatchObject({ state: 'closed', forced: false });
+    expect((await cli(['circuit', 'guarded', 'closed'])).stdout).toMatch(new RegExp(`^target guarded: circuit closed since ${isoTime}\\n$`));
+    const after = (await cli(['targets'])).stdout.trim().split('\n');
+    expect(after.find((l) => l.startsWith('guarded '))).toMatch(/\s+closed$/);
+    expect(after.filter((l) => l.startsWith('guarded'))).toHaveLength(1);
+  });
+
+  it('refuses a circuit override for a target without a breaker (1) and a state other than open or closed (64)', async () => {
+    const guarded = async () => (await stack.request.get('/v1/admin/targets/guarded').set(bearer(tokens.ops))).body.circuit as object;
+    const before = await guarded();
+    const none = await cli(['circuit', 'idle', 'open']);
+    expect(none).toMatchObject({ code: 1, stdout: '' });
+    expect(none.stderr).toBe('async-gateway: 409 no_circuit_breaker: target "idle" has no circuitBreaker in the config\n');
+    expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body).not.toHaveProperty('circuit');
+    const unknown = await cli(['circuit', 'nope', 'open']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('async-gateway: 404 target_not_found: no target named "nope"\n');
+    for (const args of [['circuit', 'guarded', 'half_open'], ['circuit', 'guarded'], ['circuit']]) {
+      const usage = await cli(args);
+      expect(usage.code).toBe(64);
+      expect(usage.stderr).toContain('async-gateway: circuit needs a target name and open or closed\n\nusage: async-gateway <command>');
+    }
+    expect(await guarded()).toEqual(before);
   });
 
   it("shows one job's timeline, whichever tenant owns it", async () => {

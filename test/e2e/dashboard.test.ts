@@ -45,6 +45,8 @@ describe('operator dashboard in a real browser', () => {
           ...DEMO_TARGETS,
           api: { kind: 'http', url: upstream.url, attempts: 1 },
           idle: { kind: 'handler', handler: 'echo' },
+          // A circuit breaker with the defaults, and no executor: only an operator changes it.
+          guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} },
         },
         auth,
         // Loopback and a port nothing listens on: the link is only rendered, never followed.
@@ -142,6 +144,26 @@ describe('operator dashboard in a real browser', () => {
     await page.click('[data-testid=toggle-idle]');
     await expect.poll(async () => (await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(true);
     await expect.poll(() => page.locator('[data-testid=targets] tr[data-target=idle]').textContent()).toContain('paused');
+  });
+
+  it("shows a target's circuit breaker: quiet while closed, standing out once an operator holds it open", async () => {
+    const badge = page.locator('[data-testid=circuit-guarded]');
+    await expect.poll(() => badge.textContent()).toBe('circuit closed');
+    expect(await badge.getAttribute('class')).toBe('badge circuit-closed');
+    expect(await badge.getAttribute('title')).toBe('circuit closed, failure ratio 0 over 0 attempts in the window');
+    // A target without a breaker has no badge.
+    expect(await page.locator('[data-testid=targets] tr[data-target=echo] .badge').count()).toBe(0);
+
+    const forced = await stack.request.post('/v1/admin/targets/guarded/circuit').set(bearer(tokens.ops)).send({ state: 'open' });
+    expect(forced.status).toBe(200);
+    const since = (forced.body as { circuit: { since: string } }).circuit.since;
+    // The page's own refresh (every 5 s) brings it in.
+    await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toBe('circuit held open');
+    expect(await badge.getAttribute('class')).toBe('badge circuit-open');
+    const sinceOnPage = await page.evaluate((iso) => new Date(iso).toLocaleString(), since);
+    expect(await badge.getAttribute('title')).toBe(`held open by an operator until one closes it, since ${sinceOnPage}`);
+    expect(await page.locator('[data-testid=targets] tr[data-target=guarded] td').nth(7).textContent()).toBe('running circuit held open');
+    // Left held open: the screenshot of the next test shows it.
   });
 
   it('replays a dead letter once its upstream is back, and purges another', async () => {

@@ -44,7 +44,7 @@ describe('CircuitBreakers', () => {
     const [fourth] = await run(t, ['fail']);
     expect(fourth).toEqual({ transition: 'opened', failures: 4, counted: 4, openUntilMs: T0 + 1_000 });
     const view = await breakers.read(t, T0);
-    expect(view).toMatchObject({ state: 'open', forced: false, until: new Date(T0 + 1_000).toISOString(), since: new Date(T0).toISOString() });
+    expect(view).toMatchObject({ state: 'open', forced: false, until: new Date(T0 + 1_000).toISOString(), since: new Date(T0).toISOString(), failureRatio: 1 });
   });
 
   it('does not open while the failures stay below the ratio, and permanent failures do not count', async () => {
@@ -53,8 +53,9 @@ describe('CircuitBreakers', () => {
     const results = await run(t, ['ok', 'fail', 'neutral', 'ok', 'neutral', 'neutral', 'ok', 'fail']);
     expect(results.every((r) => r.transition === null)).toBe(true);
     expect(await breakers.read(t, T0)).toMatchObject({ state: 'closed', attempts: 5, failureRatio: 0.4 });
-    // One more failure: 3 of 6 = 50 %.
+    // One more failure: 3 of 6 = 50 %, the share the operator's view shows while it is open.
     expect((await run(t, ['fail']))[0]!.transition).toBe('opened');
+    expect(await breakers.read(t, T0)).toMatchObject({ state: 'open', failureRatio: 0.5 });
   });
 
   it('forgets attempts older than its window', async () => {
@@ -136,7 +137,7 @@ describe('CircuitBreakers', () => {
   it('an operator holds it open (no probes, ever) until closing it', async () => {
     const t = target();
     expect(await breakers.force(t.name, 'open', T0)).toBe('closed');
-    expect(await breakers.read(t, T0)).toMatchObject({ state: 'open', forced: true, until: null });
+    expect(await breakers.read(t, T0)).toMatchObject({ state: 'open', forced: true, until: null, failureRatio: 0 });
     // Long past openMs: still no probe.
     expect((await breakers.admit(t, 'p', T0 + 3_600_000)).verdict).toEqual({ kind: 'wait', waitMs: 1_000 });
     expect(await breakers.force(t.name, 'closed', T0 + 3_600_001)).toBe('open');

@@ -21,7 +21,9 @@ record  ARGV[3] ok | fail | neutral  ARGV[4] the probe's token, or ''  ARGV[5] w
         ARGV[6] minAttempts  ARGV[7] failureRatio  ARGV[8] openMs  ARGV[9] maxOpenMs
         -> { transition ('opened' | 'closed' | ''), failures, counted, untilMs }
 force   ARGV[3] open | closed  -> { the state before }
-read    ARGV[3] window, ms  -> { state, since, until, forced, failures, counted }
+read    ARGV[3] window, ms  -> { state, since, until, forced, failures, counted, ratio }: the
+        window's counts (empty while open: it starts afresh on closing) and, while open or
+        half-open, the failure share that opened it ('' if an operator did)
 ]]
 local key = KEYS[1]
 local op = ARGV[1]
@@ -62,12 +64,13 @@ local function resetCounts()
   if #drop > 0 then redis.call('HDEL', key, unpack(drop)) end
 end
 
-local function open(openMs, maxOpenMs)
+-- `ratio`: the failure share that opened it, kept for the operator's view while it is open.
+local function open(openMs, maxOpenMs, ratio)
   local opens = (tonumber(h.opens) or 0) + 1
   local length = math.min(openMs * 2 ^ (opens - 1), maxOpenMs)
   local untilMs = math.floor(now + length)
   resetCounts()
-  redis.call('HSET', key, 'state', 'open', 'since', now, 'until', untilMs, 'opens', opens)
+  redis.call('HSET', key, 'state', 'open', 'since', now, 'until', untilMs, 'opens', opens, 'ratio', ratio)
   return untilMs
 end
 
@@ -115,9 +118,10 @@ if op == 'record' then
         h['p:' .. token] = nil
         resetCounts()
         redis.call('HSET', key, 'state', 'closed', 'since', now, 'opens', 0)
+        redis.call('HDEL', key, 'ratio')
         return { 'closed', 0, 0, 0 }
       elseif outcome == 'fail' then
-        return { 'opened', 1, 1, open(openMs, maxOpenMs) }
+        return { 'opened', 1, 1, open(openMs, maxOpenMs, 1) }
       end
     end
     return { '', 0, 0, 0 }
@@ -130,7 +134,7 @@ if op == 'record' then
   counted = counted + 1
   if outcome == 'fail' then failures = failures + 1 end
   if outcome == 'fail' and counted >= minAttempts and failures >= ratio * counted then
-    return { 'opened', failures, counted, open(openMs, maxOpenMs) }
+    return { 'opened', failures, counted, open(openMs, maxOpenMs, string.format('%.3f', failures / counted)) }
   end
   return { '', failures, counted, 0 }
 end
@@ -139,10 +143,10 @@ if op == 'force' then
   if ARGV[3] == 'open' then
     resetCounts()
     redis.call('HSET', key, 'state', 'open', 'since', now, 'forced', '1')
-    redis.call('HDEL', key, 'until')
+    redis.call('HDEL', key, 'until', 'ratio')
   else
     resetCounts()
-    redis.call('HDEL', key, 'forced', 'until')
+    redis.call('HDEL', key, 'forced', 'until', 'ratio')
     redis.call('HSET', key, 'state', 'closed', 'since', now, 'opens', 0)
   end
   return { state }
@@ -150,7 +154,7 @@ end
 
 if op == 'read' then
   local failures, counted = window(tonumber(ARGV[3]), false)
-  return { state, h.since or '', h['until'] or '', h.forced or '', failures, counted }
+  return { state, h.since or '', h['until'] or '', h.forced or '', failures, counted, h.ratio or '' }
 end
 
 return redis.error_reply('circuit: unknown operation ' .. tostring(op))

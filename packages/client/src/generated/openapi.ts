@@ -684,9 +684,9 @@ export interface components {
                 until: string | null;
                 /** @description Held open by an operator until one closes it. */
                 forced: boolean;
-                /** @description Retryable failures over counted attempts in the current window (0 when none). */
+                /** @description Closed: retryable failures over counted attempts in the current window (0 when none). Open or half-open: the share that opened it (1 after a failed probe, 0 when an operator held it open). */
                 failureRatio: number;
-                /** @description Attempts counted in the current window (successes and retryable failures). */
+                /** @description Attempts counted in the current window (successes and retryable failures); 0 while open, as the window starts afresh when it closes. */
                 attempts: number;
             };
         };
