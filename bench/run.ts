@@ -85,7 +85,7 @@ const opts = {
 };
 const RUNTIME = argv.runtime ?? (SMOKE ? 'tsx' : 'compiled');
 if (RUNTIME !== 'tsx' && RUNTIME !== 'compiled') throw new Error(`--runtime is tsx or compiled, not ${RUNTIME}`);
-const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'webhooks'] as const;
+const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'executor-breaker', 'webhooks'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 const chosen = new Set<string>(argv.cases ? argv.cases.split(',').map((c) => c.trim()) : ALL_CASES);
 for (const c of chosen) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case ${c} (known: ${ALL_CASES.join(', ')})`);
@@ -264,7 +264,7 @@ async function startProcesses(redis: BenchRedis, configPath: string, featuredSet
   const [gwPort, bePort, bbPort, fePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const gateway = spawnTs('gateway', 'src/server.ts', logDir, { nodeArgs: prof('gateway'), env: { ...ours, PORT: String(gwPort) } });
   // Not `submit` (the baseline has no worker either) nor `whk` (the runner finishes those jobs itself).
-  const executor = spawnTs('executor', 'workers/executor/index.ts', logDir, { nodeArgs: prof('executor'), env: { ...ours, EXECUTOR_TARGETS: 'echo,hook,mem,noop' } });
+  const executor = spawnTs('executor', 'workers/executor/index.ts', logDir, { nodeArgs: prof('executor'), env: { ...ours, EXECUTOR_TARGETS: 'echo,hook,mem,noop,noop-guarded' } });
   const notifier = spawnTs('notifier', 'workers/notifier/index.ts', logDir, { nodeArgs: prof('notifier'), env: ours });
   const bare = { ...redis.env, BULL_PREFIX: BARE_PREFIX };
   const bareExpress = spawnTs('bare-express', 'bench/baselines/express-202.ts', logDir, { env: { PORT: String(bePort) } });
@@ -810,15 +810,7 @@ async function executorCase(ctx: Ctx): Promise<void> {
   bare.on('error', () => undefined);
   const bareBacklog = async () => Object.values(await bare.getJobCounts('wait', 'prioritized', 'active', 'delayed')).reduce((a, b) => a + b, 0);
 
-  const ours = async (count: number) => {
-    await stack.queues.pause('noop');
-    await stack.submitMany(count, (i) => ({ tenant: 'bench-exec', correlationId: `exec-${i}`, target: 'noop', payload: { kind: 'input', input: {} } }));
-    const m = measureWindow(p.redis, p.executor.pid);
-    const t0 = performance.now();
-    await stack.queues.resume('noop');
-    const drain = await timeDrain(count, t0, () => stack.queueBacklog('noop'), 600_000, 25);
-    return { drain, ...m.stop(), items: count };
-  };
+  const ours = (count: number) => drainOurs(ctx, 'noop', count);
   const baseline = async (count: number) => {
     await bare.pause();
     for (let i = 0; i < count; i += 1_000) {
@@ -845,6 +837,31 @@ async function executorCase(ctx: Ctx): Promise<void> {
   const o = drainRow('executor', title, 'executor (echo handler, no delay)', 'ours', 'jobs/s', r.b);
   compare(o, b);
   addCheck('executor throughput / bare BullMQ worker', o.ratio!, '>=', 0.8, 'x');
+}
+
+/** Submits `count` no-op jobs to `target` with its queue paused, then times the executor draining them. */
+async function drainOurs(ctx: Ctx, target: string, count: number): Promise<DrainRound> {
+  const { p, stack } = ctx;
+  await stack.queues.pause(target);
+  await stack.submitMany(count, (i) => ({ tenant: 'bench-exec', correlationId: `exec-${i}`, target, payload: { kind: 'input', input: {} } }));
+  const m = measureWindow(p.redis, p.executor.pid);
+  const t0 = performance.now();
+  await stack.queues.resume(target);
+  const drain = await timeDrain(count, t0, () => stack.queueBacklog(target), 600_000, 25);
+  return { drain, ...m.stop(), items: count };
+}
+
+async function executorBreakerCase(ctx: Ctx): Promise<void> {
+  if (!wants('executor-breaker')) return;
+  say('case executor-breaker: no-op jobs on a target with a circuit breaker (closed all along) vs the same target without one');
+  const n = opts.execJobs;
+  await drainOurs(ctx, 'noop', Math.ceil(n / 10));
+  await drainOurs(ctx, 'noop-guarded', Math.ceil(n / 10));
+  const r = await alternate(() => drainOurs(ctx, 'noop', n), () => drainOurs(ctx, 'noop-guarded', n));
+  const title = `${n} no-op jobs, concurrency ${opts.workerConcurrency}, circuit breaker closed`;
+  const plain = drainRow('executor-breaker', title, 'executor, no breaker', 'baseline', 'jobs/s', r.a);
+  const guarded = drainRow('executor-breaker', title, 'executor, circuit breaker', 'ours', 'jobs/s', r.b);
+  compare(guarded, plain);
 }
 
 /** `items`: the batch; CPU µs per item is the window's CPU over the whole batch (the window runs from release to the last item). */
@@ -1053,6 +1070,7 @@ async function main(): Promise<void> {
     await idleCases(ctx);
     await memoryCase(ctx);
     await executorCase(ctx);
+    await executorBreakerCase(ctx);
     await webhookCase(ctx);
     const gatewayHwm = memory(p.gateway.pid).hwm;
     rows.push({ case: 'memory', title: 'gateway process peak RSS (VmHWM) over the run', system: 'gateway', role: 'ours', unit: 'MB', peakRssMB: gatewayHwm / MB, rounds: [] });
