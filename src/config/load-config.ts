@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { ConfigFileSchema, type GatewayConfig, type Target } from './schema.js';
+import { adaptiveConcurrencyOf, ConfigFileSchema, type GatewayConfig, type Target } from './schema.js';
 
 /** Raised when the config file is missing, unreadable or invalid; `problems` lists every bad field by path. */
 export class ConfigError extends Error {
@@ -51,6 +51,10 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     const merged = { ...defaults, ...stripUndefined(raw), name } as Target;
     const { min, max, default: dflt } = merged.priority;
     if (!(min <= dflt && dflt <= max)) problems.push(`targets.${name}.priority: must satisfy min <= default <= max`);
+    // Only an http target's upstream shows latency and 429s to adapt to; a handler target inherits no default for it.
+    if (merged.kind === 'handler' && raw.adaptiveConcurrency !== undefined) problems.push(`targets.${name}.adaptiveConcurrency: only http targets adapt their concurrency`);
+    const adaptive = adaptiveConcurrencyOf(merged);
+    if (adaptive && adaptive.min > adaptive.max) problems.push(`targets.${name}.adaptiveConcurrency: min (${adaptive.min}) is above max (${adaptive.max})`);
     targets.set(name, deepFreeze(merged));
   }
   const seen = new Set<string>();

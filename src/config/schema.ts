@@ -64,6 +64,26 @@ export const CircuitBreakerSchema = z
   .strict()
   .refine((c) => c.maxOpenMs >= c.openMs, { message: 'maxOpenMs must be at least openMs', path: ['maxOpenMs'] });
 
+/**
+ * Adaptive concurrency (http targets): the attempts in flight against the upstream, across
+ * all executors, follow what the upstream shows, between `min` and `max` (the target's
+ * `concurrency` by default). `true` takes the defaults.
+ */
+const DEFAULT_LATENCY_TOLERANCE = 1.5;
+
+export const AdaptiveConcurrencySchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      min: z.number().int().min(1).max(100_000).default(1),
+      /** Default: the target's `concurrency`. */
+      max: z.number().int().min(1).max(100_000).optional(),
+      /** Answers whose mean latency over a report is more than this many times the fastest such mean seen are a sign of overload. */
+      latencyTolerance: z.number().min(1.05).max(100).default(DEFAULT_LATENCY_TOLERANCE),
+    })
+    .strict(),
+]);
+
 /** Webhook retry schedule: the delay before each delivery attempt, the first included. */
 const ScheduleSchema = z.array(z.number().int().min(0).max(7 * 86_400_000)).min(1).max(50);
 
@@ -75,6 +95,7 @@ const policyShape = {
   concurrency: z.number().int().min(1).max(1_000),
   rateLimit: RateLimitSchema.optional(),
   circuitBreaker: CircuitBreakerSchema.optional(),
+  adaptiveConcurrency: AdaptiveConcurrencySchema.optional(),
   priority: PriorityRangeSchema,
   /** A job still waiting this long after it became due ends `failed` with code `expired`. */
   maxQueueAgeMs: z.number().int().min(1),
@@ -100,6 +121,7 @@ export const PolicyDefaultsSchema = z
     concurrency: policyShape.concurrency.default(10),
     rateLimit: policyShape.rateLimit,
     circuitBreaker: policyShape.circuitBreaker,
+    adaptiveConcurrency: policyShape.adaptiveConcurrency,
     priority: PriorityRangeSchema.default({ min: 0, max: 10, default: 0 }),
     maxQueueAgeMs: policyShape.maxQueueAgeMs.default(3_600_000), // one hour
     maxBodyBytes: policyShape.maxBodyBytes.default(1_048_576), // 1 MiB
@@ -271,6 +293,21 @@ export type Policy = z.infer<typeof PolicyDefaultsSchema>;
 export type ServerSettings = z.infer<typeof ServerSettingsSchema>;
 export type BackoffPolicy = z.infer<typeof BackoffSchema>;
 export type CircuitBreakerPolicy = z.infer<typeof CircuitBreakerSchema>;
+
+/** Adaptive concurrency as a target runs it: the bounds resolved against its `concurrency`. */
+export interface AdaptiveConcurrency {
+  min: number;
+  max: number;
+  latencyTolerance: number;
+}
+
+/** A target's adaptive concurrency, or null when its concurrency is fixed (always for handler targets). */
+export function adaptiveConcurrencyOf(t: Pick<Policy, 'adaptiveConcurrency' | 'concurrency'> & { kind: string }): AdaptiveConcurrency | null {
+  const a = t.adaptiveConcurrency;
+  if (t.kind !== 'http' || a === undefined || a === false) return null;
+  if (a === true) return { min: 1, max: t.concurrency, latencyTolerance: DEFAULT_LATENCY_TOLERANCE };
+  return { min: a.min, max: a.max ?? t.concurrency, latencyTolerance: a.latencyTolerance };
+}
 export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
 export type AuthSettings = z.infer<typeof AuthSchema>;
 export type TenantLimits = z.infer<typeof TenantLimitsSchema>;

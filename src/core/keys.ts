@@ -36,6 +36,8 @@ export interface Keys {
   outbox(target: string): string;
   /** The target's circuit breaker (a hash on its slot: src/core/scripts/circuit.lua). */
   circuit(target: string): string;
+  /** The target's adaptive concurrency limit (a hash on its slot: src/core/scripts/concurrency.lua). */
+  concurrency(target: string): string;
   /** Heartbeats of the executors serving a target (sorted set: worker id → last seen ms). */
   workers(target: string): string;
   /** Heartbeats of the notifier processes. */
@@ -69,6 +71,7 @@ export function createKeys(prefix: string): Keys {
     targetDeadLetters: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:dead-letters`,
     outbox: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:outbox`,
     circuit: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:circuit`,
+    concurrency: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:concurrency`,
     workers: (target: string) => `${prefix}:workers:${target}`,
     notifiers: () => `${prefix}:notifiers`,
     statsMinute: (minuteStartMs: number) => `${prefix}:stats:${minuteStartMs}`,

@@ -6,7 +6,7 @@ import type { Attempt, JobRecord } from '../core/job-record.js';
 import type { JobStore } from '../core/job-store.js';
 import type { Logger } from '../core/logger.js';
 import type { Delivery } from '../core/job-schema.js';
-import type { FleetStatus, TargetStatus } from '../observability/fleet-status.js';
+import type { ConcurrencyView, FleetStatus, TargetStatus } from '../observability/fleet-status.js';
 import type { JobActivity, MinuteCounts } from '../observability/job-activity.js';
 import type { DeadLetterIndex } from '../core/dead-letter-index.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
@@ -28,6 +28,8 @@ export interface TargetView {
   policy: { attempts: number; timeoutMs: number; concurrency: number; maxQueueAgeMs: number; priority: Target['priority'] };
   /** Present when the target has a circuit breaker. */
   circuit?: CircuitView;
+  /** Present when the target adapts its concurrency. */
+  concurrency?: ConcurrencyView;
 }
 
 export interface JobTimeline {
@@ -104,9 +106,9 @@ export class AdminService {
   async targetView(name: string): Promise<TargetView> {
     const t = this.target(name);
     // Fresh, not the shared snapshot: an operator who just paused a target expects to see it.
-    const [counts, seen, circuit] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen(), this.fleet.circuit(t.name)]);
+    const [counts, seen, circuit, concurrency] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen(), this.fleet.circuit(t.name), this.fleet.concurrency(t.name)]);
     const shared = (await this.fleet.snapshot()).targets.find((s) => s.name === t.name);
-    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0, circuit });
+    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0, circuit, concurrency });
   }
 
   private view(t: Target, status: TargetStatus): TargetView {
@@ -118,6 +120,7 @@ export class AdminService {
       oldestWaitingSeconds: Math.round(status.oldestWaitingMs) / 1_000,
       policy: { attempts: t.attempts, timeoutMs: t.timeoutMs, concurrency: t.concurrency, maxQueueAgeMs: t.maxQueueAgeMs, priority: t.priority },
       ...(status.circuit && { circuit: status.circuit }),
+      ...(status.concurrency && { concurrency: status.concurrency }),
     };
   }
 

@@ -1,6 +1,20 @@
 import type { RedisClient } from '../core/redis.js';
 import type { Target } from '../config/schema.js';
 import { hasBreaker, type CircuitBreakers, type CircuitView } from '../core/circuit-breaker.js';
+import type { ConcurrencyLimits } from '../core/concurrency-limit.js';
+import { adaptiveConcurrencyOf } from '../config/schema.js';
+
+/** A target's adaptive concurrency as the operator sees it. */
+export interface ConcurrencyView {
+  /** Attempts allowed in flight across every executor (rounded down: what they can run). */
+  limit: number;
+  /** Attempts in flight across the executors, as each last reported (within the last 5 s). */
+  inFlight: number;
+  min: number;
+  max: number;
+  /** The reference latency (the fastest mean the limiter has seen, drifting up slowly), ms; null before the first answer. */
+  referenceLatencyMs: number | null;
+}
 import type { JobQueues, QueueCounts } from '../core/job-queues.js';
 import type { Keys } from '../core/keys.js';
 import { dueAtMs } from './job-observer.js';
@@ -17,6 +31,8 @@ export interface TargetStatus {
   outboxEntries: number;
   /** The target's circuit breaker; null when it has none. */
   circuit: CircuitView | null;
+  /** Its adaptive concurrency; null when its concurrency is fixed. */
+  concurrency: ConcurrencyView | null;
 }
 
 export interface FleetSnapshot {
@@ -42,8 +58,18 @@ export class FleetStatus {
     private readonly queues: JobQueues,
     private readonly targets: ReadonlyMap<string, Target>,
     private readonly breakers: CircuitBreakers | null = null,
+    private readonly limits: ConcurrencyLimits | null = null,
     private readonly windowMs = WORKER_SEEN_WINDOW_MS,
   ) {}
+
+  /** A target's adaptive concurrency as it is now (null when its concurrency is fixed). */
+  async concurrency(name: string, nowMs = Date.now()): Promise<ConcurrencyView | null> {
+    const t = this.targets.get(name);
+    const bounds = t ? adaptiveConcurrencyOf(t) : null;
+    if (!bounds || !this.limits) return null;
+    const s = await this.limits.read(name, bounds, nowMs);
+    return { limit: Math.floor(s.limit), inFlight: s.inFlight, min: bounds.min, max: bounds.max, referenceLatencyMs: s.referenceLatencyMs === null ? null : Math.round(s.referenceLatencyMs * 10) / 10 };
+  }
 
   /** A target's breaker as it is now (null when the target has none). */
   async circuit(name: string, nowMs = Date.now()): Promise<CircuitView | null> {
@@ -71,7 +97,7 @@ export class FleetStatus {
     const names = [...this.targets.keys()];
     // Each target's dead letters are indexed on its own slot: one ZCARD each (single-key
     // commands, so they batch on any connection and route on a cluster).
-    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters, circuits] = await Promise.all([
+    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters, circuits, concurrency] = await Promise.all([
       this.workersSeen(nowMs),
       Promise.all(names.map((n) => this.queues.counts(n))),
       Promise.all(names.map((n) => this.oldestWaitingMs(n, nowMs))),
@@ -79,10 +105,11 @@ export class FleetStatus {
       Promise.all(names.map((n) => this.redis.zcard(this.keys.targetDeadLetters(n)))),
       this.redis.zcard(this.keys.webhookDeadLetters()),
       Promise.all(names.map((n) => this.circuit(n, nowMs))),
+      Promise.all(names.map((n) => this.concurrency(n, nowMs))),
     ]);
     return {
       atMs: nowMs,
-      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]!, circuit: circuits[i]! })),
+      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]!, circuit: circuits[i]!, concurrency: concurrency[i]! })),
       notifiers: seen.notifiers,
       deadLetters: deadLetters.reduce((sum, n) => sum + n, 0),
       webhookDeadLetters,

@@ -37,6 +37,20 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
     registers,
     collect,
   });
+  const limit = new Gauge({
+    name: n('concurrency_limit'),
+    help: "A target's adaptive concurrency limit: attempts allowed in flight across its executors (only targets with adaptiveConcurrency)",
+    labelNames: ['target'],
+    registers,
+    collect,
+  });
+  const inFlight = new Gauge({
+    name: n('concurrency_in_flight'),
+    help: 'Attempts in flight across the executors of a target with adaptiveConcurrency, as they last reported',
+    labelNames: ['target'],
+    registers,
+    collect,
+  });
   const notifiers = new Gauge({ name: n('notifiers_seen'), help: 'Notifier processes that sent a heartbeat in the last 15 s', registers, collect });
   const deadLetters = new Gauge({ name: n('dead_letters'), help: 'Jobs currently in the dead-letter list', registers, collect });
   const webhookDeadLetters = new Gauge({ name: n('webhook_dead_letters'), help: 'Webhooks currently in the webhook dead-letter list', registers, collect });
@@ -60,6 +74,10 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
       workers.set({ target: t.name }, t.workers);
       outbox.set({ target: t.name }, t.outboxEntries);
       if (t.circuit) circuit.set({ target: t.name }, CIRCUIT_STATES.indexOf(t.circuit.state));
+      if (t.concurrency) {
+        limit.set({ target: t.name }, t.concurrency.limit);
+        inFlight.set({ target: t.name }, t.concurrency.inFlight);
+      }
     }
     notifiers.set(s.notifiers);
     deadLetters.set(s.deadLetters);

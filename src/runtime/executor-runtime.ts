@@ -58,6 +58,7 @@ export async function startExecutorRuntime(opts: {
     observer: new JobObserver(metrics, activity),
     ...(opts.targets && { targets: opts.targets }),
     ...(opts.tracing && { tracing: opts.tracing }),
+    executorId: workerId,
   });
   await executor.start();
   await relay.start();

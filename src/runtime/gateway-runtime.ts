@@ -25,6 +25,7 @@ import { newWorkerId } from '../observability/worker-heartbeat.js';
 import { AdminSessions } from '../auth/admin-sessions.js';
 import { FleetStatus } from '../observability/fleet-status.js';
 import { CircuitBreakers } from '../core/circuit-breaker.js';
+import { ConcurrencyLimits } from '../core/concurrency-limit.js';
 import { JobActivity } from '../observability/job-activity.js';
 import { JobObserver } from '../observability/job-observer.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
@@ -89,7 +90,7 @@ export async function createGatewayRuntime(opts: {
   inFlightAudit.start();
   const activity = new JobActivity(redis, keys);
   const breakers = new CircuitBreakers(redis, keys);
-  const fleet = new FleetStatus(redis, keys, queues, config.targets, breakers);
+  const fleet = new FleetStatus(redis, keys, queues, config.targets, breakers, new ConcurrencyLimits(redis, keys));
   registerQueueCollectors(metrics, fleet);
   const admission = new TenantAdmission(redis, keys, indexHorizonMs(config));
   const rateLimiter = new BatchedRateLimiter(redis, keys, config.tenants, config.server.rateLimitSyncMs, (err) => logger.warn({ err }, 'rate counts not synced with Redis yet; retrying'));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { adaptiveConcurrencyOf } from '../../src/config/schema.js';
 import { buildConfig, ConfigError } from '../../src/config/load-config.js';
 import { handlerNames } from '../../workers/handlers/index.js';
 
@@ -58,6 +59,23 @@ describe('buildConfig', () => {
       targets: { x: { kind: 'handler', handler: 'echo', circuitBreaker: { failureRatio: 0, openMs: 60_000, maxOpenMs: 1_000, window: 5 } }, y: { kind: 'http', url: 'http://127.0.0.1:1/', circuitBreaker: { failureRatio: 1.5, probes: 0 } } },
     });
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['targets.x.circuitBreaker', 'targets.x.circuitBreaker.failureRatio', 'targets.x.circuitBreaker.maxOpenMs', 'targets.y.circuitBreaker.failureRatio', 'targets.y.circuitBreaker.probes']);
+  });
+
+  it('resolves adaptiveConcurrency against the concurrency, for http targets only', () => {
+    const up = { kind: 'http', url: 'http://127.0.0.1:1/' };
+    const built = buildConfig({ defaults: { adaptiveConcurrency: true }, targets: { a: { ...up, concurrency: 40 }, b: { ...up, adaptiveConcurrency: { min: 2, latencyTolerance: 2 } }, h: { kind: 'handler', handler: 'echo' }, f: { ...up, adaptiveConcurrency: false } } }, handlerNames);
+    expect(adaptiveConcurrencyOf(built.targets.get('a')!)).toEqual({ min: 1, max: 40, latencyTolerance: 1.5 });
+    expect(adaptiveConcurrencyOf(built.targets.get('b')!)).toEqual({ min: 2, max: 10, latencyTolerance: 2 });
+    // A handler target does not inherit it, and `false` turns a default off.
+    expect(adaptiveConcurrencyOf(built.targets.get('h')!)).toBeNull();
+    expect(adaptiveConcurrencyOf(built.targets.get('f')!)).toBeNull();
+    expect(problemsOf({ targets: { h: { kind: 'handler', handler: 'echo', adaptiveConcurrency: true }, u: { ...up, adaptiveConcurrency: { min: 5, max: 2 } }, v: { ...up, adaptiveConcurrency: { latencyTolerance: 1 } } } })).toEqual([
+      'targets.v.adaptiveConcurrency.latencyTolerance: Too small: expected number to be >=1.05',
+    ]);
+    expect(problemsOf({ targets: { h: { kind: 'handler', handler: 'echo', adaptiveConcurrency: true }, u: { ...up, adaptiveConcurrency: { min: 5, max: 2 } } } }).sort()).toEqual([
+      'targets.h.adaptiveConcurrency: only http targets adapt their concurrency',
+      'targets.u.adaptiveConcurrency: min (5) is above max (2)',
+    ]);
   });
 
   it('refuses an unknown handler and an inverted priority range', () => {

@@ -14,6 +14,10 @@ import { retryLaterBackoff } from '../retry-later.js';
 import { createProcessor, type ProcessDeps } from './process-job.js';
 import { CircuitBreakers, hasBreaker } from '../../src/core/circuit-breaker.js';
 import { CircuitGate } from './circuit-gate.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
+import { ConcurrencyLimits } from '../../src/core/concurrency-limit.js';
+import { adaptiveConcurrencyOf } from '../../src/config/schema.js';
+import { randomUUID } from 'node:crypto';
 import { JobObserver as DefaultObserver } from '../../src/observability/job-observer.js';
 
 /**
@@ -40,6 +44,8 @@ export interface ExecutorDeps {
   targets?: readonly string[];
   /** Present when tracing is on. */
   tracing?: Tracing;
+  /** This process's id among the executors (its heartbeat id), for the shared concurrency limits. */
+  executorId?: string;
 }
 
 /** The targets an executor asked for `requested` serves (all when none are named); throws on an unknown one. */
@@ -74,11 +80,29 @@ export class Executor {
     const names = targetsToServe(config, this.deps.targets);
     for (const name of names) this.workers.set(name, this.createWorker(config.targets.get(name)!));
     await this.subscribeToCancels();
+    await Promise.all([...this.gates.values()].map((g) => g.start()));
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
     logger.info({ event: 'executor.started', targets: this.servedTargets }, 'executor started');
   }
 
   private breakers: CircuitBreakers | null = null;
+  private limits: ConcurrencyLimits | null = null;
+  private readonly gates = new Map<string, ConcurrencyGate>();
+
+  /** The adaptive concurrency of each served target that has it, as this executor sees it. */
+  get concurrencyGates(): ReadonlyMap<string, ConcurrencyGate> {
+    return this.gates;
+  }
+
+  private concurrencyGate(target: Target): ConcurrencyGate | undefined {
+    const bounds = adaptiveConcurrencyOf(target);
+    if (!bounds) return undefined;
+    const { keys, connection, logger } = this.deps;
+    this.limits ??= new ConcurrencyLimits(connection, keys);
+    const gate = new ConcurrencyGate(target, bounds, { limits: this.limits, executorId: this.deps.executorId ?? `executor-${randomUUID()}`, logger });
+    this.gates.set(target.name, gate);
+    return gate;
+  }
 
   private circuitGate(target: Target): CircuitGate | undefined {
     if (!hasBreaker(target)) return undefined;
@@ -98,6 +122,7 @@ export class Executor {
     const { keys, logger, store, connection } = this.deps;
     const log = logger.child({ target: target.name });
     const circuit = this.circuitGate(target);
+    const concurrency = this.concurrencyGate(target);
     const limiter = target.rateLimit ? { max: target.rateLimit.max, duration: target.rateLimit.durationMs } : circuit ? HOLD_ONLY_LIMITER : undefined;
     const worker = new Worker<QueuedJobData>(keys.queueName(target.name), createProcessor(target, {
       store,
@@ -106,6 +131,7 @@ export class Executor {
       ...(this.deps.observer && { observer: this.deps.observer }),
       ...(this.deps.tracing && { tracing: this.deps.tracing }),
       ...(circuit && { circuit }),
+      ...(concurrency && { concurrency }),
     }), {
       connection,
       prefix: keys.bullPrefix(),
@@ -184,6 +210,7 @@ export class Executor {
       await graceful;
     }
     await Promise.allSettled(this.holds.map((q) => q.close()));
+    await Promise.allSettled([...this.gates.values()].map((g) => g.close()));
     try {
       await subscriber.unsubscribe();
     } catch {

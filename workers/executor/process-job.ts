@@ -14,6 +14,7 @@ import { decideEnd, decideStart, type AttemptOutcome, type EndDecision } from '.
 import { ABORT, resultTooLarge, type AbortReason } from './attempt-failure.js';
 import { callUpstream } from './call-upstream.js';
 import { countedOutcome, type CircuitGate } from './circuit-gate.js';
+import { loadSignal, type ConcurrencyGate } from './concurrency-gate.js';
 
 export { RetryLaterError };
 
@@ -32,6 +33,16 @@ export interface ProcessDeps {
   tracing?: Tracing;
   /** Present when the target has a circuit breaker: asked before each attempt, told its outcome. */
   circuit?: CircuitGate;
+  /** Present when the target adapts its concurrency: a place is taken before each attempt starts. */
+  concurrency?: ConcurrencyGate;
+}
+
+/** How an attempt ended, as the gates need it: the decision, what happened, and how long the call itself took. */
+interface AttemptEnd {
+  decision: EndDecision;
+  outcome: AttemptOutcome;
+  /** The upstream call (or handler) alone, without our own writes around it: the latency adaptive concurrency reads. */
+  callMs: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -56,26 +67,38 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
   const finish = (record: JobRecord, end: Omit<JobEnd, 'at' | 'retentionMs'>) => finishJob(store, record, { ...end, at: now(), retentionMs: target.retentionMs }, listeners);
 
   const circuit = deps.circuit;
+  const gate = deps.concurrency;
 
   return async function processJob(job: Job<QueuedJobData>, token?: string, bullSignal?: AbortSignal): Promise<void> {
-    if (!circuit) return processAdmitted(job, token, bullSignal, () => undefined);
-    const verdict = await circuit.admit(job.data.id);
-    if (verdict.kind === 'wait') {
+    const verdict = circuit ? await circuit.admit(job.data.id) : null;
+    if (verdict?.kind === 'wait') {
       // Back to the queue untouched (no attempt spent, the record still queued), and the
       // queue held for every executor until the breaker may let work through again.
-      await circuit.defer(job.data.id, verdict.waitMs);
+      await circuit!.defer(job.data.id, verdict.waitMs);
       throw Worker.RateLimitError();
     }
-    let decision: EndDecision | undefined;
+    let ended: AttemptEnd | undefined;
+    let placedAt: number | null = null;
     try {
-      await processAdmitted(job, token, bullSignal, (d) => (decision = d));
+      if (gate) {
+        try {
+          placedAt = await gate.acquire(bullSignal);
+        } catch {
+          // Canceled or shut down while it waited for a place: no attempt began. The job goes
+          // back as it is (a cancel finds its record canceled when it is next taken).
+          if (token) await job.moveToDelayed(now(), token);
+          throw new DelayedError();
+        }
+      }
+      await processAdmitted(job, token, bullSignal, (e) => (ended = e));
     } finally {
-      await (decision ? circuit.record(verdict, countedOutcome(decision)) : circuit.release(verdict));
+      if (placedAt !== null) gate!.release(placedAt, ended ? loadSignal(ended.outcome) : 'neutral', ended?.callMs ?? 0);
+      if (circuit && verdict) await (ended ? circuit.record(verdict, countedOutcome(ended.decision)) : circuit.release(verdict));
     }
   };
 
   /** `decided` hears how the attempt ended, before it is written; it is not called when no attempt ran. */
-  async function processAdmitted(job: Job<QueuedJobData>, token: string | undefined, bullSignal: AbortSignal | undefined, decided: (d: EndDecision) => void): Promise<void> {
+  async function processAdmitted(job: Job<QueuedJobData>, token: string | undefined, bullSignal: AbortSignal | undefined, decided: (e: AttemptEnd) => void): Promise<void> {
     const id = job.data.id;
     const startedAt = now();
     // The common case in one round trip: a plainly queued job starts its next attempt, and
@@ -134,13 +157,18 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     else bullSignal?.addEventListener('abort', onBullAbort, { once: true });
 
     let outcome: AttemptOutcome;
+    const callStartedAt = performance.now();
+    let callMs: number;
     try {
-      const resultJson = JSON.stringify((await runAttempt(target, record, attempt, controller.signal, span)) ?? null);
+      const returned = await runAttempt(target, record, attempt, controller.signal, span);
+      callMs = performance.now() - callStartedAt;
+      const resultJson = JSON.stringify(returned ?? null);
       // An http target's limit is on the upstream body (call-upstream enforces it while
       // reading); the stored envelope around it (base64, headers) does not count.
       if (target.kind !== 'http' && Buffer.byteLength(resultJson) > target.maxResultBytes) throw resultTooLarge(`result exceeds ${target.maxResultBytes} bytes`);
       outcome = { kind: 'returned', resultJson };
     } catch (err) {
+      callMs = performance.now() - callStartedAt;
       outcome = { kind: 'threw', err, abort: controller.signal.aborted ? (controller.signal.reason as AbortReason) : undefined };
     } finally {
       clearTimeout(timer);
@@ -151,7 +179,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     const durationMs = finishedAt - startedAt;
     const base = { attempt, startedAt: iso(startedAt), finishedAt: iso(finishedAt) };
     const decision = decideEnd(target, attempt, record.maxAttempts, outcome, random);
-    decided(decision);
+    decided({ decision, outcome, callMs });
     switch (decision.kind) {
       case 'succeed':
         observer.attemptEnded(target.name, 'succeeded', durationMs);
