@@ -59,6 +59,20 @@ function circuitBadge(name, c) {
   return [' ', badge];
 }
 
+/**
+ * An adaptive target's concurrency as a badge in its Running cell: "adaptive 7/8", the
+ * attempts in flight across its executors over the limit they share, with the bounds and the
+ * reference latency in its title. Nothing for a target whose concurrency is fixed.
+ */
+function concurrencyBadge(name, c) {
+  if (!c) return [];
+  const reference = c.referenceLatencyMs === null ? 'no reference latency yet' : `reference latency ${c.referenceLatencyMs} ms`;
+  const title = `adaptive concurrency: ${c.inFlight} in flight across executors, limit ${c.limit} (min ${c.min}, max ${c.max}), ${reference}`;
+  const badge = el('span', { className: 'badge concurrency', title }, `adaptive ${c.inFlight}/${c.limit}`);
+  badge.dataset.testid = `concurrency-${name}`;
+  return [' ', badge];
+}
+
 function replaceRows(table, rows, empty) {
   const body = table.querySelector('tbody');
   body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 9, className: 'empty' }, empty))]));
@@ -95,7 +109,7 @@ async function renderTargets() {
         el('td', { className: t.workers === 0 ? 'status-failed' : '' }, t.workers === 0 ? '0 (none!)' : t.workers),
         el('td', {}, t.counts.waiting),
         el('td', {}, t.counts.delayed),
-        el('td', {}, t.counts.active),
+        el('td', {}, t.counts.active, ...concurrencyBadge(t.name, t.concurrency)),
         el('td', {}, seconds(t.oldestWaitingSeconds)),
         el('td', {}, t.counts.paused ? 'paused' : 'running', ...circuitBadge(t.name, t.circuit)),
         el('td', {}, toggle),

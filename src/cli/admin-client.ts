@@ -12,6 +12,17 @@ export const CircuitViewSchema = z.object({
   attempts: z.number(),
 });
 
+/** A target's adaptive concurrency, as GET /v1/admin/targets shows it (absent for a target whose concurrency is fixed). */
+export const ConcurrencyViewSchema = z.object({
+  /** Attempts allowed in flight across all executors. */
+  limit: z.number().int(),
+  /** Attempts in flight across the executors, as they last reported. */
+  inFlight: z.number().int(),
+  min: z.number().int(),
+  max: z.number().int(),
+  referenceLatencyMs: z.number().nullable(),
+});
+
 /** What the CLI reads of the admin API, checked at the boundary like any other input. */
 export const TargetViewSchema = z.object({
   name: z.string(),
@@ -19,7 +30,16 @@ export const TargetViewSchema = z.object({
   workers: z.number(),
   oldestWaitingSeconds: z.number(),
   counts: z.object({ waiting: z.number(), delayed: z.number(), active: z.number(), paused: z.boolean() }),
+  policy: z.object({
+    attempts: z.number(),
+    timeoutMs: z.number(),
+    /** The fixed concurrency per executor (for an adaptive target, the default of its max). */
+    concurrency: z.number(),
+    maxQueueAgeMs: z.number(),
+    priority: z.object({ min: z.number(), max: z.number(), default: z.number() }),
+  }),
   circuit: CircuitViewSchema.optional(),
+  concurrency: ConcurrencyViewSchema.optional(),
 });
 export const TargetListSchema = z.object({ items: z.array(TargetViewSchema) });
 export const JobTimelineSchema = z.object({
@@ -35,6 +55,7 @@ export const BulkResultSchema = z.object({ replayed: z.array(z.string()).optiona
 
 export type TargetView = z.infer<typeof TargetViewSchema>;
 export type CircuitView = z.infer<typeof CircuitViewSchema>;
+export type ConcurrencyView = z.infer<typeof ConcurrencyViewSchema>;
 export type JobTimeline = z.infer<typeof JobTimelineSchema>;
 export type JobDocument = z.infer<typeof JobDocumentSchema>;
 

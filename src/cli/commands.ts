@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { generateApiKey, hashApiKey, ROLES } from '../auth/api-keys.js';
 import type { AdminClient, JobDocument } from './admin-client.js';
-import { age, circuitCell, circuitLine, orDash, table } from './format.js';
+import { age, circuitCell, circuitLine, concurrencyCell, concurrencyLine, orDash, table } from './format.js';
 
 /** What a command prints: `text` for a terminal, `json` for --json. */
 export interface Output {
@@ -21,7 +21,7 @@ export async function targets(api: AdminClient): Promise<Output> {
     json: items,
     text:
       table(
-        ['TARGET', 'KIND', 'WORKERS', 'WAITING', 'DELAYED', 'RUNNING', 'OLDEST WAITING', 'STATE', 'CIRCUIT'],
+        ['TARGET', 'KIND', 'WORKERS', 'WAITING', 'DELAYED', 'RUNNING', 'CONCURRENCY', 'OLDEST WAITING', 'STATE', 'CIRCUIT'],
         items.map((t) => [
           t.name,
           t.kind,
@@ -29,6 +29,7 @@ export async function targets(api: AdminClient): Promise<Output> {
           t.counts.waiting,
           t.counts.delayed,
           t.counts.active,
+          concurrencyCell(t),
           age(t.oldestWaitingSeconds),
           t.counts.paused ? 'paused' : 'running',
           circuitCell(t.circuit),
@@ -40,7 +41,9 @@ export async function targets(api: AdminClient): Promise<Output> {
 export async function setPaused(api: AdminClient, target: string | undefined, paused: boolean): Promise<Output> {
   if (!target) throw new UsageError(`${paused ? 'pause' : 'resume'} needs a target name`);
   const t = await api.setPaused(target, paused);
-  return { json: t, text: `target ${t.name} is ${t.counts.paused ? 'paused' : 'running'} (${t.counts.waiting} waiting, ${t.counts.active} running)${t.circuit ? `, ${circuitLine(t.circuit)}` : ''}` };
+  // The concurrency before the circuit: the circuit line has commas of its own.
+  const concurrency = t.concurrency ? `, ${concurrencyLine(t.concurrency)}` : '';
+  return { json: t, text: `target ${t.name} is ${t.counts.paused ? 'paused' : 'running'} (${t.counts.waiting} waiting, ${t.counts.active} running)${concurrency}${t.circuit ? `, ${circuitLine(t.circuit)}` : ''}` };
 }
 
 /** circuit <target> open|closed: holds the target's breaker open (no probes) until someone closes it, or closes it now. */

@@ -1,4 +1,4 @@
-import type { CircuitView } from './admin-client.js';
+import type { CircuitView, ConcurrencyView, TargetView } from './admin-client.js';
 
 /** A plain-text table: a header row, then rows, columns padded to their widest cell. */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -33,3 +33,10 @@ export function circuitLine(c: CircuitView): string {
 
 /** The CIRCUIT column of the target list: its state, "held open" when an operator holds it, "-" without a breaker. */
 export const circuitCell = (c: CircuitView | undefined): string => (c === undefined ? '-' : c.state === 'open' && c.forced ? 'held open' : c.state);
+
+/** An adaptive target's concurrency in one line: "concurrency 7/8 (adaptive 1-100)", in flight over the limit, then its bounds. */
+export const concurrencyLine = (c: ConcurrencyView): string => `concurrency ${c.inFlight}/${c.limit} (adaptive ${c.min}-${c.max})`;
+
+/** The CONCURRENCY column of the target list: in flight over the shared limit ("7/8") when adaptive, "fixed 10" (per executor) otherwise. */
+export const concurrencyCell = (t: Pick<TargetView, 'concurrency' | 'policy'>): string =>
+  t.concurrency ? `${t.concurrency.inFlight}/${t.concurrency.limit}` : `fixed ${t.policy.concurrency}`;

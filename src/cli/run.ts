@@ -5,7 +5,7 @@ import * as cmd from './commands.js';
 const USAGE = `usage: async-gateway <command> [options]
 
 Operator commands (talk to the gateway's admin API):
-  targets                          targets with queue depths, workers, the oldest waiting job and circuit breakers
+  targets                          targets with queue depths, workers, concurrency, the oldest waiting job and circuit breakers
   pause <target> | resume <target> stop or restart taking jobs of a target
   circuit <target> open|closed     hold a target's circuit breaker open (no attempts) until closed, or close it now
   job <id>                         one job's timeline: attempts, errors, webhook deliveries (any tenant)

@@ -45,8 +45,17 @@ describe('operator CLI', () => {
   beforeAll(async () => {
     stack = await startStack({
       executor: false,
-      // guarded: a circuit breaker with the defaults, and no executor (nothing runs there).
-      config: testConfig({ targets: { ...DEMO_TARGETS, idle: { kind: 'handler', handler: 'echo' }, guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} } }, auth }),
+      // guarded: a circuit breaker with the defaults; adaptive: adaptive concurrency up to 20, on
+      // a loopback port nothing listens on. No executor for either (nothing runs there).
+      config: testConfig({
+        targets: {
+          ...DEMO_TARGETS,
+          idle: { kind: 'handler', handler: 'echo' },
+          guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} },
+          adaptive: { kind: 'http', url: 'http://127.0.0.1:9/', adaptiveConcurrency: true, concurrency: 20 },
+        },
+        auth,
+      }),
     });
     await stack.startExecutor(['echo', 'flaky', 'fail']);
     server = createServer(stack.gateway.app);
@@ -67,15 +76,21 @@ describe('operator CLI', () => {
     const text = await cli(['targets']);
     expect(text.code).toBe(0);
     const lines = text.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+OLDEST WAITING\s+STATE\s+CIRCUIT$/);
+    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+CONCURRENCY\s+OLDEST WAITING\s+STATE\s+CIRCUIT$/);
     // No breaker: "-"; a closed one: "closed", and no line of its own under the table.
-    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+[\d.]+ s\s+running\s+-$/);
-    expect(lines.find((l) => l.startsWith('guarded'))).toMatch(/^guarded\s+handler\s+0 \(none!\)\s+0\s+0\s+0\s+[\d.]+ s\s+running\s+closed$/);
+    // A fixed concurrency: "fixed" and the target's policy.concurrency (testConfig's 5).
+    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+fixed 5\s+[\d.]+ s\s+running\s+-$/);
+    expect(lines.find((l) => l.startsWith('guarded'))).toMatch(/^guarded\s+handler\s+0 \(none!\)\s+0\s+0\s+0\s+fixed 5\s+[\d.]+ s\s+running\s+closed$/);
     expect(lines.filter((l) => l.startsWith('guarded'))).toHaveLength(1);
+    // Adaptive: in flight over the shared limit. No executor has reported: none in flight,
+    // and the limit reads as its min (1), not the configured concurrency (20).
+    expect(lines.find((l) => l.startsWith('adaptive'))).toMatch(/^adaptive\s+http\s+0 \(none!\)\s+0\s+0\s+0\s+0\/1\s+[\d.]+ s\s+running\s+-$/);
     const json = await cli(['targets', '--json']);
-    const items = JSON.parse(json.stdout) as { name: string; workers: number; counts: { waiting: number } }[];
+    const items = JSON.parse(json.stdout) as { name: string; workers: number; counts: { waiting: number }; policy: { concurrency: number }; concurrency?: object }[];
     expect(items.find((t) => t.name === 'echo')).toMatchObject({ workers: 1 });
     expect(items.find((t) => t.name === 'idle')).toMatchObject({ workers: 0, counts: { waiting: 1 } });
+    expect(items.find((t) => t.name === 'idle')).not.toHaveProperty('concurrency');
+    expect(items.find((t) => t.name === 'adaptive')).toMatchObject({ policy: { concurrency: 20 }, concurrency: { limit: 1, inFlight: 0, min: 1, max: 20, referenceLatencyMs: null } });
   });
 
   it('pauses and resumes a target', async () => {
@@ -83,6 +98,10 @@ describe('operator CLI', () => {
     expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(true);
     expect((await cli(['resume', 'idle'])).stdout).toMatch(/^target idle is running/);
     expect((await stack.request.get('/v1/admin/targets/idle').set(bearer(tokens.ops))).body.counts.paused).toBe(false);
+    // An adaptive target's answer carries its concurrency: in flight over the limit, and its bounds.
+    expect((await cli(['pause', 'adaptive'])).stdout).toBe('target adaptive is paused (0 waiting, 0 running), concurrency 0/1 (adaptive 1-20)\n');
+    expect((await cli(['resume', 'adaptive'])).stdout).toBe('target adaptive is running (0 waiting, 0 running), concurrency 0/1 (adaptive 1-20)\n');
+    expect((await cli(['resume', 'idle'])).stdout).toBe('target idle is running (1 waiting, 0 running)\n');
   });
 
   it('holds a circuit breaker open and closes it, and shows its state in the target list', async () => {

@@ -47,6 +47,8 @@ describe('operator dashboard in a real browser', () => {
           idle: { kind: 'handler', handler: 'echo' },
           // A circuit breaker with the defaults, and no executor: only an operator changes it.
           guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} },
+          // Adaptive concurrency up to 20, on a loopback port nothing listens on; no executor and no jobs.
+          adaptive: { kind: 'http', url: 'http://127.0.0.1:9/', adaptiveConcurrency: true, concurrency: 20 },
         },
         auth,
         // Loopback and a port nothing listens on: the link is only rendered, never followed.
@@ -164,6 +166,21 @@ describe('operator dashboard in a real browser', () => {
     expect(await badge.getAttribute('title')).toBe(`held open by an operator until one closes it, since ${sinceOnPage}`);
     expect(await page.locator('[data-testid=targets] tr[data-target=guarded] td').nth(7).textContent()).toBe('running circuit held open');
     // Left held open: the screenshot of the next test shows it.
+  });
+
+  it("shows an adaptive target's concurrency in its Running cell, and nothing for a fixed one", async () => {
+    const badge = page.locator('[data-testid=concurrency-adaptive]');
+    // No executor has reported: none in flight, and the limit reads as its min (1).
+    await expect.poll(() => badge.textContent()).toBe('adaptive 0/1');
+    expect(await badge.getAttribute('class')).toBe('badge concurrency');
+    expect(await badge.getAttribute('title')).toBe('adaptive concurrency: 0 in flight across executors, limit 1 (min 1, max 20), no reference latency yet');
+    expect(await page.locator('[data-testid=targets] tr[data-target=adaptive] td').nth(5).textContent()).toBe('0 adaptive 0/1');
+    // The same numbers as the admin API's.
+    const view = (await stack.request.get('/v1/admin/targets/adaptive').set(bearer(tokens.ops))).body as { concurrency: object };
+    expect(view.concurrency).toEqual({ limit: 1, inFlight: 0, min: 1, max: 20, referenceLatencyMs: null });
+    // Fixed targets (an http one too) have no such badge.
+    for (const fixed of ['echo', 'api']) expect(await page.locator(`[data-testid=targets] tr[data-target=${fixed}] .badge.concurrency`).count()).toBe(0);
+    expect(await page.locator('[data-testid=targets] tr[data-target=api] td').nth(5).textContent()).toBe('0');
   });
 
   it('replays a dead letter once its upstream is back, and purges another', async () => {

@@ -689,6 +689,19 @@ export interface components {
                 /** @description Attempts counted in the current window (successes and retryable failures); 0 while open, as the window starts afresh when it closes. */
                 attempts: number;
             };
+            /** @description The target's adaptive concurrency; present only for http targets with `adaptiveConcurrency` in the config. */
+            concurrency?: {
+                /** @description Attempts allowed in flight across all executors. */
+                limit: number;
+                /** @description Attempts in flight across executors, as they last reported. */
+                inFlight: number;
+                /** @description The lowest the limit goes. */
+                min: number;
+                /** @description The highest the limit goes. */
+                max: number;
+                /** @description The reference latency (the fastest mean latency the limiter has seen, drifting up slowly), ms; null before the first answer. */
+                referenceLatencyMs: number | null;
+            };
         };
         JobTimeline: {
             /**
