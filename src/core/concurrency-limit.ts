@@ -18,9 +18,9 @@ export interface ConcurrencyReport {
   executorId: string;
   /** Its attempts in flight now. */
   inFlight: number;
-  /** 2xx answers since its last report, and their median latency (0 when none). */
+  /** 2xx answers since its last report, and the fastest of them (0 when none). */
   answers: number;
-  medianLatencyMs: number;
+  fastestLatencyMs: number;
   /** 429s, 503s and timeouts since its last report. */
   overloads: number;
 }
@@ -28,7 +28,7 @@ export interface ConcurrencyReport {
 export interface ConcurrencyState {
   /** The limit on attempts in flight across every executor of the target (fractional: it moves by fractions). */
   limit: number;
-  /** The reference latency: the fastest median of a report seen (drifting up slowly); null before the first answer. */
+  /** The reference latency: the lowest of the reports' fastest answers (drifting up slowly); null before the first answer. */
   referenceLatencyMs: number | null;
   /** Executors that reported in the last 5 s. */
   executors: number;
@@ -67,7 +67,7 @@ export class ConcurrencyLimits {
       r.executorId,
       String(r.inFlight),
       String(r.answers),
-      String(Math.round(r.medianLatencyMs * 10) / 10),
+      String(Math.round(r.fastestLatencyMs * 10) / 10),
       String(r.overloads),
       String(bounds.min),
       String(bounds.max),

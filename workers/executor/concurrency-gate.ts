@@ -3,6 +3,7 @@ import type { ConcurrencyLimits, ReportedState } from '../../src/core/concurrenc
 import type { Logger } from '../../src/core/logger.js';
 import { ABORT, UpstreamStatusError } from './attempt-failure.js';
 import type { AttemptOutcome } from './attempt-decision.js';
+import { eventLoopLag } from './event-loop-lag.js';
 
 /** How often an executor tells the shared limit what it saw, while answers come. */
 const REPORT_EVERY_MS = 50;
@@ -20,13 +21,6 @@ export function loadSignal(outcome: AttemptOutcome): LoadSignal {
   return 'neutral';
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 export interface ConcurrencyGateDeps {
   limits: ConcurrencyLimits;
   /** This process's id among the target's executors (its heartbeat id). */
@@ -41,8 +35,10 @@ export interface ConcurrencyGateDeps {
  * splits it over the executors that report), so that the attempts in flight across all of
  * them follow the limit. Attempts wait for a place here before they start (their job
  * taken, its record still queued); answers are counted and reported in batches (every
- * 50 ms while they come), and each report brings back this executor's share as every
- * executor's reports moved the limit.
+ * 50 ms while they come), with the fastest of them: a busy executor handles some answers
+ * late (its event loop was busy), which inflates their measured time but seldom all of
+ * them, while an upstream past its knee slows every answer. Each report brings back this
+ * executor's share as every executor's reports moved the limit.
  */
 export class ConcurrencyGate {
   private inFlight = 0;
@@ -73,6 +69,7 @@ export class ConcurrencyGate {
 
   /** Reads its first share, then reports on a timer. */
   async start(): Promise<void> {
+    eventLoopLag.acquire();
     await this.report();
     this.timer = setInterval(() => {
       const due = this.pending.latencies.length + this.pending.overloads > 0 || this.now() - this.lastReportMs >= IDLE_REPORT_MS;
@@ -82,6 +79,7 @@ export class ConcurrencyGate {
   }
 
   async close(): Promise<void> {
+    if (this.timer) eventLoopLag.release();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.reporting;
@@ -128,7 +126,8 @@ export class ConcurrencyGate {
     this.inFlight -= 1;
     if (grantedAtMs < (this.state?.cutAtMs ?? 0)) signal = 'neutral';
     if (signal === 'overloaded') this.pending.overloads += 1;
-    else if (signal === 'answered') this.pending.latencies.push(latencyMs);
+    // Less this process's own recent lag: an answer handled late was not slow upstream.
+    else if (signal === 'answered') this.pending.latencies.push(Math.max(0, latencyMs - eventLoopLag.recentMs));
     this.wake();
   }
 
@@ -140,7 +139,7 @@ export class ConcurrencyGate {
     const { latencies, overloads } = this.pending;
     this.pending = { latencies: [], overloads: 0 };
     this.lastReportMs = this.now();
-    const report = { executorId: this.deps.executorId, inFlight: this.inFlight, answers: latencies.length, medianLatencyMs: median(latencies), overloads };
+    const report = { executorId: this.deps.executorId, inFlight: this.inFlight, answers: latencies.length, fastestLatencyMs: latencies.length ? Math.min(...latencies) : 0, overloads };
     this.reporting = this.deps.limits
       .report(this.target.name, this.bounds, report, this.lastReportMs)
       .then((state) => this.apply(state))

@@ -3,10 +3,12 @@ concurrency: one target's adaptive concurrency limit, shared by every executor o
 One hash on the target's slot (src/core/keys.ts, `concurrency`), changed only by this script.
 
 AIMD on what the upstream shows. Each executor reports, every 50 ms or so, the answers it
-got since its last report: how many 2xx and their median latency (a median, so that one
-answer held up by a pause of the executor's own does not count as the upstream's), and how
-many signs of overload (429, 503, timeouts). A report is "slow" when its median exceeds the
-reference (the lowest median seen, drifting up slowly) times the tolerance. An
+got since its last report: how many 2xx and the fastest of them (the fastest, because an
+executor short of CPU handles some answers late, which inflates their measured time but
+seldom all of them, while an upstream past its knee slows every answer), and how many
+signs of overload (429, 503, timeouts). A report is "slow" when its fastest answer took
+longer than the reference (the lowest such time seen, drifting up slowly) times the
+tolerance. An
 overloaded or slow report cuts the limit by a tenth, the first one by half (at most once
 per 100 ms, so that the reports of several executors about the same moment cut it once); a
 healthy one grows it by one per limit² answers (four times slower within one of the level
@@ -22,7 +24,7 @@ ARGV[1]  operation: report | read
 ARGV[2]  now, ms
 
 report  ARGV[3] the executor's id  ARGV[4] its attempts in flight now  ARGV[5] 2xx answers
-        since its last report  ARGV[6] their median latency, ms  ARGV[7] signs of overload
+        since its last report  ARGV[6] the fastest of them, ms  ARGV[7] signs of overload
         ARGV[8] min  ARGV[9] max  ARGV[10] latency tolerance
         -> { limit, ref ('' before any answer), executors reporting, in flight across them,
              this executor's share, the last cut's time (ms, 0 before any) }: answers to
@@ -76,7 +78,7 @@ end
 
 if op == 'report' then
   local me, mine = ARGV[3], tonumber(ARGV[4])
-  local answers, median, overloads = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+  local answers, fastest, overloads = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
   local min, max, tolerance = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
   h['w:' .. me] = mine .. ':' .. now
   redis.call('HSET', key, 'w:' .. me, mine .. ':' .. now)
@@ -84,7 +86,7 @@ if op == 'report' then
 
   local limit = math.max(min, math.min(max, tonumber(h.limit) or min))
   local ref = tonumber(h.ref)
-  local typical = answers > 0 and median or nil
+  local typical = answers > 0 and fastest or nil
   local slow = typical ~= nil and ref ~= nil and typical > ref * tolerance
   if overloads > 0 or slow then
     if not h.cutAt or now - tonumber(h.cutAt) >= CUT_EVERY_MS then
@@ -105,8 +107,8 @@ if op == 'report' then
     limit = math.min(max, limit)
   end
   if typical ~= nil then
-    -- The reference is the fastest median seen; medians that stay slower without being slow
-    -- (a bigger payload, a slower upstream after a deploy) raise it slowly.
+    -- The reference is the lowest seen; reports that stay slower without being slow (a bigger
+    -- payload, a slower upstream after a deploy) raise it slowly.
     if ref == nil or typical < ref then ref = typical elseif not slow then ref = ref + (typical - ref) * 0.02 end
     redis.call('HSET', key, 'ref', fmt(ref))
   end
