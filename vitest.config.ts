@@ -37,6 +37,7 @@ const CLUSTER_SUITES = [
   'test/integration/in-flight-audit.test.ts',
   'test/integration/expiry.test.ts',
   'test/integration/circuit-deferral.test.ts',
+  'test/integration/concurrency-gate.test.ts',
   // The dashboard and bull-board's raw queue view, in the browser, on the cluster.
   'test/e2e/dashboard.test.ts',
 ];
