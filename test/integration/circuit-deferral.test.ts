@@ -16,7 +16,14 @@ describe('jobs behind an open circuit breaker', () => {
   beforeAll(async () => {
     stack = await startStack({
       metrics,
-      config: testConfig({ targets: { guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} }, plain: { kind: 'handler', handler: 'echo' } } }),
+      config: testConfig({
+        targets: {
+          guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} },
+          plain: { kind: 'handler', handler: 'echo' },
+          // Opens after two retryable failures, half-opens 200 ms later.
+          shaky: { kind: 'handler', handler: 'flaky', attempts: 3, backoff: { initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 0 }, circuitBreaker: { minAttempts: 2, openMs: 200, maxOpenMs: 200 } },
+        },
+      }),
     });
   });
   afterAll(async () => {
@@ -53,5 +60,16 @@ describe('jobs behind an open circuit breaker', () => {
     expect(freshEnd).not.toHaveProperty('deferred');
     expect(sample(await scrape(), 'asyncgw_circuit_state', { target: 'guarded' })).toBe(0);
     expect(stack.logs.lines.filter((l) => l.event === 'circuit.forced').map((l) => l.state)).toEqual(['open', 'closed']);
+  });
+
+  it('counts the transitions the executor makes: open on failures, half-open, closed by a successful probe', async () => {
+    const before = await scrape();
+    const count = (text: string, to: string) => sample(text, 'asyncgw_circuit_transitions_total', { target: 'shaky', to }) ?? 0;
+    // Each job fails its first attempt retryably: two failures open it; their retries wait, then one probes and closes it.
+    const jobs = await Promise.all([0, 1].map(async () => (await stack.request.post('/v1/jobs').send({ target: 'shaky', input: { failTimes: 1 } }).expect(202)).body.id as string));
+    for (const id of jobs) expect((await stack.request.get(`/v1/jobs/${id}?wait=10`)).body).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const after = await scrape();
+    expect(['open', 'half_open', 'closed'].map((to) => count(after, to) - count(before, to))).toEqual([1, 1, 1]);
+    expect(stack.logs.lines.filter((l) => l.target === 'shaky' && String(l.event).startsWith('circuit.') && l.event !== 'circuit.deferred').map((l) => l.event)).toEqual(['circuit.opened', 'circuit.half_open', 'circuit.closed']);
   });
 });

@@ -79,8 +79,10 @@ export class ConcurrencyGate {
   }
 
   async close(): Promise<void> {
-    if (this.timer) eventLoopLag.release();
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) {
+      clearInterval(this.timer);
+      eventLoopLag.release();
+    }
     this.timer = null;
     await this.reporting;
     for (const w of this.waiting.splice(0)) w.fail(new Error('executor closing'));

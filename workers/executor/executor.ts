@@ -8,7 +8,7 @@ import type { Logger } from '../../src/core/logger.js';
 import { finishJob } from '../../src/core/finish-job.js';
 import { backoffDelayMs } from '../../src/core/retry-policy.js';
 import { ABORT } from './attempt-failure.js';
-import type { JobObserver } from '../../src/observability/job-observer.js';
+import { JobObserver } from '../../src/observability/job-observer.js';
 import type { Tracing } from '../../src/observability/tracing.js';
 import { retryLaterBackoff } from '../retry-later.js';
 import { createProcessor, type ProcessDeps } from './process-job.js';
@@ -18,7 +18,6 @@ import { ConcurrencyGate } from './concurrency-gate.js';
 import { ConcurrencyLimits } from '../../src/core/concurrency-limit.js';
 import { adaptiveConcurrencyOf } from '../../src/config/schema.js';
 import { randomUUID } from 'node:crypto';
-import { JobObserver as DefaultObserver } from '../../src/observability/job-observer.js';
 
 /**
  * The worker limiter of a target with a breaker but no rate limit of its own: BullMQ honours
@@ -66,8 +65,12 @@ export class Executor {
   /** Queue handles of the targets with a breaker, through which an open breaker holds the queue. */
   private readonly holds: Queue[] = [];
   private closing: Promise<void> | null = null;
+  /** One for every target's processor and gates, so their counts land in one registry. */
+  private readonly observer: JobObserver;
 
-  constructor(private readonly deps: ExecutorDeps) {}
+  constructor(private readonly deps: ExecutorDeps) {
+    this.observer = deps.observer ?? new JobObserver();
+  }
 
   get servedTargets(): string[] {
     return [...this.workers.keys()];
@@ -113,7 +116,7 @@ export class Executor {
     return new CircuitGate(target, {
       breakers: this.breakers,
       logger,
-      observer: this.deps.observer ?? new DefaultObserver(),
+      observer: this.observer,
       holdQueue: (ms) => queue.rateLimit(ms),
     });
   }
@@ -128,7 +131,7 @@ export class Executor {
       store,
       logger,
       ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }),
-      ...(this.deps.observer && { observer: this.deps.observer }),
+      observer: this.observer,
       ...(this.deps.tracing && { tracing: this.deps.tracing }),
       ...(circuit && { circuit }),
       ...(concurrency && { concurrency }),
@@ -171,7 +174,7 @@ export class Executor {
       record,
       // No event: whatever broke the processor may break an append too; SSE falls back to the record.
       { status: 'failed', at: Date.now(), error, deadLetter: true, event: false, retentionMs: target.retentionMs },
-      { ...(this.deps.observer && { observer: this.deps.observer }), ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }) },
+      { observer: this.observer, ...(this.deps.outboxWritten && { outboxWritten: this.deps.outboxWritten }) },
     );
     if (ended.ended) logger.error({ event: 'job.dead_lettered', jobId: id, target: target.name, error }, 'job abandoned by the queue; dead-lettered');
   }
