@@ -73,9 +73,24 @@ describe('adaptive concurrency in one executor', () => {
 
   it('429s cut the limit', async () => {
     upstream.reset();
-    upstream.respondWith((_req, i) => (i < 6 ? { status: 429, body: 'busy' } : { status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } }));
+    // Six 429s, then every call is held: no healthy answer can grow the limit back before it is read.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    upstream.respondWith(async (_req, i) => {
+      if (i < 6) return { status: 429, body: 'busy' };
+      await held;
+      return { status: 200, body: '{"ok":true}', headers: { 'content-type': 'application/json' } };
+    });
     const ids = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await stack.request.post('/v1/jobs').send({ target: 'api', input: { i } }).expect(202)).body.id as string));
+    while (upstream.requests.length < 7) await new Promise((r) => setTimeout(r, 10));
+    // The gate reports every 50 ms; read until the report that carries the 429s has landed.
+    let limit = 3;
+    for (let tries = 0; tries < 200 && limit >= 3; tries += 1) {
+      limit = (await stack.request.get('/v1/admin/targets/api')).body.concurrency.limit as number;
+      if (limit >= 3) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(limit).toBeLessThan(3);
+    release();
     for (const id of ids) expect((await stack.request.get(`/v1/jobs/${id}?wait=30`)).body.status).toBe('succeeded');
-    expect((await stack.request.get('/v1/admin/targets/api')).body.concurrency.limit).toBeLessThan(3);
   });
 });
