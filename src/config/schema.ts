@@ -96,6 +96,8 @@ const policyShape = {
   rateLimit: RateLimitSchema.optional(),
   circuitBreaker: CircuitBreakerSchema.optional(),
   adaptiveConcurrency: AdaptiveConcurrencySchema.optional(),
+  /** none: due jobs run first in, first out within a priority; tenant: round-robin between the tenants with work (src/core/fair-queue.ts). */
+  fairness: z.enum(['none', 'tenant']),
   priority: PriorityRangeSchema,
   /** A job still waiting this long after it became due ends `failed` with code `expired`. */
   maxQueueAgeMs: z.number().int().min(1),
@@ -122,6 +124,7 @@ export const PolicyDefaultsSchema = z
     rateLimit: policyShape.rateLimit,
     circuitBreaker: policyShape.circuitBreaker,
     adaptiveConcurrency: policyShape.adaptiveConcurrency,
+    fairness: policyShape.fairness.default('none'),
     priority: PriorityRangeSchema.default({ min: 0, max: 10, default: 0 }),
     maxQueueAgeMs: policyShape.maxQueueAgeMs.default(3_600_000), // one hour
     maxBodyBytes: policyShape.maxBodyBytes.default(1_048_576), // 1 MiB
@@ -250,6 +253,10 @@ export const TenantLimitsSchema = z
     maxWaiting: z.number().int().min(1).default(100),
     /** Jobs not yet finished per tenant; beyond it submits answer 429. */
     maxInFlightJobs: z.number().int().min(1).default(10_000),
+    /** On a target with `fairness: tenant`, the tenant's share of turns relative to others (2: twice as many jobs per round). */
+    weight: z.number().min(0.01).max(1_000).default(1),
+    /** On a target with `fairness: tenant`, at most this many of the tenant's jobs dispatched to the target and not yet ended. */
+    maxRunningPerTarget: z.number().int().min(1).optional(),
     /** How long an Idempotency-Key is remembered. */
     idempotencyWindowSeconds: z.number().int().min(60).max(7 * 86_400).default(86_400), // one day
   })

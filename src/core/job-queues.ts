@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import type { Target } from '../config/schema.js';
 import type { Keys } from './keys.js';
+import { FairQueues, isFair, TAKEN_LEASE_MS, type TakenJob, type TenantShare } from './fair-queue.js';
 
 /** Name of the backoff strategy executors register; the delay itself is decided by the processor. */
 export const BACKOFF_STRATEGY = 'gateway';
@@ -15,6 +16,15 @@ export interface EnqueueOptions {
   id: string;
   priority: number;
   delayMs: number;
+  /** The job's tenant and its share: a due job of a `fairness: tenant` target waits in the tenant's lane. */
+  tenant?: string;
+  share?: TenantShare;
+}
+
+/** Who a job of a fair target belongs to, to find it in its lane. */
+export interface LaneEntry {
+  tenant: string;
+  priority: number;
 }
 
 export interface QueueCounts {
@@ -35,12 +45,15 @@ export class JobQueues {
   private readonly queues = new Map<string, Queue<QueuedJobData>>();
   private readonly depths = new Map<string, { atMs: number; depth: Promise<number> }>();
   private webhookView: Queue | undefined;
+  private readonly fair: FairQueues;
 
   constructor(
     private readonly connection: RedisClient,
     private readonly keys: Keys,
     private readonly targets: ReadonlyMap<string, Target>,
-  ) {}
+  ) {
+    this.fair = new FairQueues(connection, keys);
+  }
 
   queue(targetName: string): Queue<QueuedJobData> {
     let q = this.queues.get(targetName);
@@ -67,25 +80,78 @@ export class JobQueues {
     return this.webhookView;
   }
 
+  /**
+   * Puts a job in its target's queue; a due job of a fair target goes to its tenant's lane
+   * instead, and whatever the window then has room for moves on to BullMQ (dispatch). A
+   * delayed job goes to BullMQ at once either way: it is scheduled, not a backlog.
+   */
   async enqueue(target: Target, opts: EnqueueOptions): Promise<void> {
-    await this.queue(target.name).add(
-      'run',
-      { id: opts.id },
-      {
-        jobId: opts.id,
-        priority: toBullPriority(target, opts.priority),
-        delay: opts.delayMs,
-        attempts: target.attempts,
-        backoff: { type: BACKOFF_STRATEGY },
-        // The job store keeps the outcome; BullMQ only carries live work.
-        removeOnComplete: true,
-        removeOnFail: true,
-      },
-    );
+    const bullPriority = toBullPriority(target, opts.priority);
+    if (isFair(target) && opts.delayMs <= 0 && opts.tenant !== undefined) {
+      const taken = await this.fair.push(target, this.prioritizedKey(target.name), { id: opts.id, tenant: opts.tenant, bullPriority }, opts.share ?? { weight: 1 });
+      // Stored in its lane: from here the job is the lanes'. A failed add is recovered from
+      // the taken set after TAKEN_LEASE_MS by any dispatching process, so it fails no submit.
+      await this.addTaken(target, taken).catch(() => undefined);
+      return;
+    }
+    await this.queue(target.name).add('run', { id: opts.id }, { jobId: opts.id, ...this.jobOptions(target, bullPriority, opts.delayMs) });
   }
 
-  /** True when the job was still waiting or delayed and is now gone from the queue. */
-  async removeWaiting(targetName: string, id: string): Promise<boolean> {
+  private jobOptions(target: Target, bullPriority: number, delayMs: number) {
+    return {
+      priority: bullPriority,
+      delay: delayMs,
+      attempts: target.attempts,
+      backoff: { type: BACKOFF_STRATEGY },
+      // The job store keeps the outcome; BullMQ only carries live work.
+      removeOnComplete: true,
+      removeOnFail: true,
+    };
+  }
+
+  private prioritizedKey(targetName: string): string {
+    return this.queue(targetName).keys.prioritized!;
+  }
+
+  /** Adds jobs taken from a fair target's lanes to BullMQ, then says so (until then they are recoverable). */
+  private async addTaken(target: Target, taken: readonly TakenJob[]): Promise<number> {
+    if (taken.length === 0) return 0;
+    await this.queue(target.name).addBulk(taken.map((t) => ({ name: 'run', data: { id: t.id }, opts: { jobId: t.id, ...this.jobOptions(target, t.bullPriority, 0) } })));
+    await this.fair.added(target.name, this.prioritizedKey(target.name), taken.map((t) => t.id));
+    return taken.length;
+  }
+
+  /**
+   * One dispatch round of a fair target (executors run it as their jobs end, and on a timer):
+   * jobs taken by a process that died before adding them, then what the window has room for.
+   * Returns how many jobs it added to BullMQ.
+   */
+  async dispatchFair(target: Target, recoverTaken = false): Promise<number> {
+    const prioritized = this.prioritizedKey(target.name);
+    let added = 0;
+    if (recoverTaken) {
+      const lost = await this.fair.recover(target.name, prioritized, TAKEN_LEASE_MS);
+      added += await this.addTaken(target, lost.map((j) => ({ id: j.id, bullPriority: toBullPriority(target, j.priority) })));
+    }
+    return added + (await this.addTaken(target, await this.fair.take(target, prioritized)));
+  }
+
+  /** Jobs waiting in a fair target's lanes, not yet in BullMQ (0 for any other target). */
+  laneBacklog(targetName: string): Promise<number> {
+    const target = this.targets.get(targetName);
+    return target && isFair(target) ? this.fair.backlog(targetName) : Promise.resolve(0);
+  }
+
+  /**
+   * True when the job was still waiting or delayed and is now gone from the queue (or, for a
+   * job of a fair target given its lane entry, from its tenant's lane).
+   */
+  async removeWaiting(targetName: string, id: string, lane?: LaneEntry): Promise<boolean> {
+    const target = this.targets.get(targetName);
+    if (lane && target && isFair(target)) {
+      const bullPriority = toBullPriority(target, lane.priority);
+      if (await this.fair.remove(targetName, this.prioritizedKey(targetName), { id, tenant: lane.tenant, bullPriority })) return true;
+    }
     const job = await this.queue(targetName).getJob(id);
     if (!job) return false;
     const state = await job.getState();
@@ -104,9 +170,8 @@ export class JobQueues {
     const now = Date.now();
     const cached = this.depths.get(targetName);
     if (cached && now - cached.atMs < DEPTH_CACHE_MS) return cached.depth;
-    const depth = this.queue(targetName)
-      .getJobCounts('waiting', 'prioritized', 'delayed')
-      .then((c) => (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0));
+    const depth = Promise.all([this.queue(targetName).getJobCounts('waiting', 'prioritized', 'delayed'), this.laneBacklog(targetName)])
+      .then(([c, lanes]) => (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + lanes);
     depth.catch(() => this.depths.delete(targetName));
     this.depths.set(targetName, { atMs: now, depth });
     return depth;
@@ -131,9 +196,10 @@ export class JobQueues {
 
   async counts(targetName: string): Promise<QueueCounts> {
     const q = this.queue(targetName);
-    const [c, paused] = await Promise.all([q.getJobCounts('waiting', 'prioritized', 'delayed', 'active'), q.isPaused()]);
+    const [c, paused, lanes] = await Promise.all([q.getJobCounts('waiting', 'prioritized', 'delayed', 'active'), q.isPaused(), this.laneBacklog(targetName)]);
     return {
-      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+      // A fair target's jobs waiting in their tenants' lanes are waiting too.
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + lanes,
       delayed: c.delayed ?? 0,
       active: c.active ?? 0,
       paused,

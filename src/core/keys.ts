@@ -38,6 +38,10 @@ export interface Keys {
   circuit(target: string): string;
   /** The target's adaptive concurrency limit (a hash on its slot: src/core/scripts/concurrency.lua). */
   concurrency(target: string): string;
+  /** Base of a fair target's lanes, rings and state (src/core/scripts/fair-queue.lua), on its slot. */
+  fairQueue(target: string): string;
+  /** Prefix of the records of a target's jobs (a job id follows it), for scripts that read them by id. */
+  targetJobPrefix(target: string): string;
   /** Heartbeats of the executors serving a target (sorted set: worker id → last seen ms). */
   workers(target: string): string;
   /** Heartbeats of the notifier processes. */
@@ -72,6 +76,8 @@ export function createKeys(prefix: string): Keys {
     outbox: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:outbox`,
     circuit: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:circuit`,
     concurrency: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:concurrency`,
+    fairQueue: (target: string) => `${prefix}:target:{${slotTag(target)}}:${target}:fair`,
+    targetJobPrefix: (target: string) => `${prefix}:job:{${slotTag(target)}}:`,
     workers: (target: string) => `${prefix}:workers:${target}`,
     notifiers: () => `${prefix}:notifiers`,
     statsMinute: (minuteStartMs: number) => `${prefix}:stats:${minuteStartMs}`,

@@ -18,7 +18,7 @@ import { WEBHOOK_EVENTS, type Delivery, type WebhookEvent } from '../core/job-sc
 import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
-import { limitsFor } from '../auth/tenant-limits.js';
+import { limitsFor, shareOf } from '../auth/tenant-limits.js';
 import { JobObserver } from '../observability/job-observer.js';
 import type { TraceContext, Tracing } from '../observability/tracing.js';
 
@@ -194,14 +194,14 @@ export class JobService {
     // Issued together, so both are on the wire before either answer comes back.
     const [stored, queued] = await Promise.allSettled([
       this.store.create(record),
-      this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now }),
+      this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now, tenant: record.tenant, share: shareOf(this.config.tenants, record.tenant) }),
     ]);
     // Never answer 202 for a job that is not wholly stored; undo what got through, now or,
     // when Redis refuses that too (it is what failed), as soon as it takes it.
     const undo = async (queuedToo: boolean) => {
       const run = async () => {
         await this.store.delete(record);
-        if (queuedToo) await this.queues.removeWaiting(target.name, record.id);
+        if (queuedToo) await this.queues.removeWaiting(target.name, record.id, record);
       };
       await run().catch(() => this.undos.add(record.id, run));
     };
@@ -339,7 +339,7 @@ export class JobService {
       if (canceled.ended) {
         // The answer waits for the tenant's in-flight slot to be free (the outbox's effect), so
         // a client that cancels to make room can submit at once.
-        await Promise.all([this.queues.removeWaiting(record.target, id).catch(() => undefined), this.outboxWritten?.(record.target)]);
+        await Promise.all([this.queues.removeWaiting(record.target, id, record).catch(() => undefined), this.outboxWritten?.(record.target)]);
         this.logger.info({ event: 'job.canceled', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'queued job canceled');
         return this.get(tenant, id);
       }

@@ -18,6 +18,9 @@ import { ConcurrencyGate } from './concurrency-gate.js';
 import { ConcurrencyLimits } from '../../src/core/concurrency-limit.js';
 import { adaptiveConcurrencyOf } from '../../src/config/schema.js';
 import { randomUUID } from 'node:crypto';
+import { JobQueues } from '../../src/core/job-queues.js';
+import { isFair } from '../../src/core/fair-queue.js';
+import { FairDispatcher } from './fair-dispatcher.js';
 
 /**
  * The worker limiter of a target with a breaker but no rate limit of its own: BullMQ honours
@@ -84,6 +87,7 @@ export class Executor {
     for (const name of names) this.workers.set(name, this.createWorker(config.targets.get(name)!));
     await this.subscribeToCancels();
     await Promise.all([...this.gates.values()].map((g) => g.start()));
+    for (const d of this.dispatchers.values()) d.start();
     await Promise.all([...this.workers.values()].map((w) => w.waitUntilReady()));
     logger.info({ event: 'executor.started', targets: this.servedTargets }, 'executor started');
   }
@@ -91,6 +95,18 @@ export class Executor {
   private breakers: CircuitBreakers | null = null;
   private limits: ConcurrencyLimits | null = null;
   private readonly gates = new Map<string, ConcurrencyGate>();
+  private readonly dispatchers = new Map<string, FairDispatcher>();
+  private fairQueues: JobQueues | null = null;
+
+  /** The dispatcher of a served target with `fairness: tenant`, which moves its tenants' jobs into BullMQ. */
+  private fairDispatcher(target: Target): FairDispatcher | undefined {
+    if (!isFair(target)) return undefined;
+    const { keys, connection, config, logger } = this.deps;
+    this.fairQueues ??= new JobQueues(connection, keys, config.targets);
+    const dispatcher = new FairDispatcher(target, this.fairQueues, logger);
+    this.dispatchers.set(target.name, dispatcher);
+    return dispatcher;
+  }
 
   /** The adaptive concurrency of each served target that has it, as this executor sees it. */
   get concurrencyGates(): ReadonlyMap<string, ConcurrencyGate> {
@@ -152,6 +168,11 @@ export class Executor {
       },
     });
     worker.on('error', (err) => log.error({ err }, 'worker error'));
+    const dispatcher = this.fairDispatcher(target);
+    if (dispatcher) {
+      // Each job taken out of BullMQ's window, and each end, may leave room for the next.
+      for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, () => dispatcher.kick());
+    }
     worker.on('failed', (job, err) => {
       // BullMQ gave up on a job the processor did not finish (it threw unexpectedly on
       // its last BullMQ attempt): make sure the job store does not show it running forever.
@@ -212,6 +233,8 @@ export class Executor {
       for (const w of workers) w.cancelAllJobs(ABORT.shutdown);
       await graceful;
     }
+    await Promise.allSettled([...this.dispatchers.values()].map((d) => d.close()));
+    await this.fairQueues?.close();
     await Promise.allSettled(this.holds.map((q) => q.close()));
     await Promise.allSettled([...this.gates.values()].map((g) => g.close()));
     try {
