@@ -1,5 +1,5 @@
-import type { TenantLimits, TenantsSettings } from '../config/schema.js';
-import type { TenantShare } from '../core/fair-queue.js';
+import type { GatewayConfig, Target, TenantLimits, TenantsSettings } from '../config/schema.js';
+import { isFair, type TenantShare } from '../core/fair-queue.js';
 
 /** The limits of one tenant: the defaults with its overrides on top. */
 export function limitsFor(settings: TenantsSettings, tenant: string): TenantLimits {
@@ -7,8 +7,12 @@ export function limitsFor(settings: TenantsSettings, tenant: string): TenantLimi
   return override ? { ...settings.defaults, ...override } : settings.defaults;
 }
 
-/** A tenant's part in the round-robin of the targets with `fairness: tenant`. */
-export function shareOf(settings: TenantsSettings, tenant: string): TenantShare {
-  const { weight, maxRunningPerTarget } = limitsFor(settings, tenant);
-  return { weight, maxRunning: maxRunningPerTarget };
+/**
+ * What a submit passes to the queue about its tenant: on a target with `fairness: tenant`
+ * its lane and share of the round-robin; on any other target nothing (no work per submit).
+ */
+export function laneOf(config: Pick<GatewayConfig, 'tenants'>, target: Pick<Target, 'fairness'>, tenant: string): { tenant?: string; share?: TenantShare } {
+  if (!isFair(target)) return {};
+  const { weight, maxRunningPerTarget } = limitsFor(config.tenants, tenant);
+  return { tenant, share: { weight, maxRunning: maxRunningPerTarget } };
 }

@@ -95,7 +95,7 @@ export class FairQueues {
   }
 
   /** Jobs taken more than `leaseMs` ago and never reported added whose records are still queued (with their priorities): the caller adds them. */
-  async recover(target: string, prioritized: string, leaseMs = TAKEN_LEASE_MS): Promise<{ id: string; priority: number }[]> {
+  async recover(target: string, prioritized: string, leaseMs: number): Promise<{ id: string; priority: number }[]> {
     const reply = await this.call(target, prioritized, 'recover', String(leaseMs));
     const out: { id: string; priority: number }[] = [];
     if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) out.push({ id: String(reply[i]), priority: Number(reply[i + 1]) });

@@ -12,7 +12,7 @@ import type { DeadLetterIndex } from '../core/dead-letter-index.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { RetryUntilDone } from './retry-until-done.js';
 import { hasBreaker, type CircuitBreakers, type CircuitView } from '../core/circuit-breaker.js';
-import { shareOf } from '../auth/tenant-limits.js';
+import { laneOf } from '../auth/tenant-limits.js';
 
 /** How often a refused compensation of a failed replay is tried again, and how many are kept. */
 const RESTORE_RETRY_MS = 1_000;
@@ -201,7 +201,7 @@ export class AdminService {
     // The replayed job holds an in-flight slot again before the answer (the outbox's effect).
     await this.outboxWritten(record.target).catch(() => undefined);
     try {
-      await this.queues.enqueue(target, { id, priority: record.priority, delayMs: 0, tenant: record.tenant, share: shareOf(this.config.tenants, record.tenant) });
+      await this.queues.enqueue(target, { id, priority: record.priority, delayMs: 0, ...laneOf(this.config, target, record.tenant) });
     } catch (err) {
       // Put it back as it was (its error, failure time and index entries), so that the dead
       // letter is not lost with the failed replay; when Redis refuses that too (it is what

@@ -18,7 +18,7 @@ import { WEBHOOK_EVENTS, type Delivery, type WebhookEvent } from '../core/job-sc
 import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
-import { limitsFor, shareOf } from '../auth/tenant-limits.js';
+import { laneOf, limitsFor } from '../auth/tenant-limits.js';
 import { JobObserver } from '../observability/job-observer.js';
 import type { TraceContext, Tracing } from '../observability/tracing.js';
 
@@ -194,7 +194,7 @@ export class JobService {
     // Issued together, so both are on the wire before either answer comes back.
     const [stored, queued] = await Promise.allSettled([
       this.store.create(record),
-      this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now, tenant: record.tenant, share: shareOf(this.config.tenants, record.tenant) }),
+      this.queues.enqueue(target, { id: record.id, priority, delayMs: dueAt - now, ...laneOf(this.config, target, record.tenant) }),
     ]);
     // Never answer 202 for a job that is not wholly stored; undo what got through, now or,
     // when Redis refuses that too (it is what failed), as soon as it takes it.
