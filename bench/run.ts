@@ -85,7 +85,7 @@ const opts = {
 };
 const RUNTIME = argv.runtime ?? (SMOKE ? 'tsx' : 'compiled');
 if (RUNTIME !== 'tsx' && RUNTIME !== 'compiled') throw new Error(`--runtime is tsx or compiled, not ${RUNTIME}`);
-const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'executor-breaker', 'webhooks'] as const;
+const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'executor-breaker', 'executor-fair', 'webhooks'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 const chosen = new Set<string>(argv.cases ? argv.cases.split(',').map((c) => c.trim()) : ALL_CASES);
 for (const c of chosen) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case ${c} (known: ${ALL_CASES.join(', ')})`);
@@ -264,7 +264,7 @@ async function startProcesses(redis: BenchRedis, configPath: string, featuredSet
   const [gwPort, bePort, bbPort, fePort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const gateway = spawnTs('gateway', 'src/server.ts', logDir, { nodeArgs: prof('gateway'), env: { ...ours, PORT: String(gwPort) } });
   // Not `submit` (the baseline has no worker either) nor `whk` (the runner finishes those jobs itself).
-  const executor = spawnTs('executor', 'workers/executor/index.ts', logDir, { nodeArgs: prof('executor'), env: { ...ours, EXECUTOR_TARGETS: 'echo,hook,mem,noop,noop-guarded' } });
+  const executor = spawnTs('executor', 'workers/executor/index.ts', logDir, { nodeArgs: prof('executor'), env: { ...ours, EXECUTOR_TARGETS: 'echo,hook,mem,noop,noop-guarded,noop-fair' } });
   const notifier = spawnTs('notifier', 'workers/notifier/index.ts', logDir, { nodeArgs: prof('notifier'), env: ours });
   const bare = { ...redis.env, BULL_PREFIX: BARE_PREFIX };
   const bareExpress = spawnTs('bare-express', 'bench/baselines/express-202.ts', logDir, { env: { PORT: String(bePort) } });
@@ -839,11 +839,14 @@ async function executorCase(ctx: Ctx): Promise<void> {
   addCheck('executor throughput / bare BullMQ worker', o.ratio!, '>=', 0.8, 'x');
 }
 
-/** Submits `count` no-op jobs to `target` with its queue paused, then times the executor draining them. */
-async function drainOurs(ctx: Ctx, target: string, count: number): Promise<DrainRound> {
+/**
+ * Submits `count` no-op jobs to `target` with its queue paused, then times the executor
+ * draining them. `tenants`: the jobs go to that many tenants in turn (a fair target's lanes).
+ */
+async function drainOurs(ctx: Ctx, target: string, count: number, tenants = 1): Promise<DrainRound> {
   const { p, stack } = ctx;
   await stack.queues.pause(target);
-  await stack.submitMany(count, (i) => ({ tenant: 'bench-exec', correlationId: `exec-${i}`, target, payload: { kind: 'input', input: {} } }));
+  await stack.submitMany(count, (i) => ({ tenant: tenants === 1 ? 'bench-exec' : `bench-exec-${i % tenants}`, correlationId: `exec-${i}`, target, payload: { kind: 'input', input: {} } }));
   const m = measureWindow(p.redis, p.executor.pid);
   const t0 = performance.now();
   await stack.queues.resume(target);
@@ -862,6 +865,22 @@ async function executorBreakerCase(ctx: Ctx): Promise<void> {
   const plain = drainRow('executor-breaker', title, 'executor, no breaker', 'baseline', 'jobs/s', r.a);
   const guarded = drainRow('executor-breaker', title, 'executor, circuit breaker', 'ours', 'jobs/s', r.b);
   compare(guarded, plain);
+}
+
+/** Tenants whose jobs the executor-fair case interleaves: enough for the lanes' round-robin to matter. */
+const FAIR_BENCH_TENANTS = 10;
+
+async function executorFairCase(ctx: Ctx): Promise<void> {
+  if (!wants('executor-fair')) return;
+  say(`case executor-fair: no-op jobs of ${FAIR_BENCH_TENANTS} tenants on a target with fairness: tenant vs the same target without it`);
+  const n = opts.execJobs;
+  await drainOurs(ctx, 'noop', Math.ceil(n / 10), FAIR_BENCH_TENANTS);
+  await drainOurs(ctx, 'noop-fair', Math.ceil(n / 10), FAIR_BENCH_TENANTS);
+  const r = await alternate(() => drainOurs(ctx, 'noop', n, FAIR_BENCH_TENANTS), () => drainOurs(ctx, 'noop-fair', n, FAIR_BENCH_TENANTS));
+  const title = `${n} no-op jobs of ${FAIR_BENCH_TENANTS} tenants, concurrency ${opts.workerConcurrency}`;
+  const fifo = drainRow('executor-fair', title, 'executor, fairness none', 'baseline', 'jobs/s', r.a);
+  const fair = drainRow('executor-fair', title, 'executor, fairness: tenant (lanes, dispatch window 200)', 'ours', 'jobs/s', r.b);
+  compare(fair, fifo);
 }
 
 /** `items`: the batch; CPU µs per item is the window's CPU over the whole batch (the window runs from release to the last item). */
@@ -1071,6 +1090,7 @@ async function main(): Promise<void> {
     await memoryCase(ctx);
     await executorCase(ctx);
     await executorBreakerCase(ctx);
+    await executorFairCase(ctx);
     await webhookCase(ctx);
     const gatewayHwm = memory(p.gateway.pid).hwm;
     rows.push({ case: 'memory', title: 'gateway process peak RSS (VmHWM) over the run', system: 'gateway', role: 'ours', unit: 'MB', peakRssMB: gatewayHwm / MB, rounds: [] });

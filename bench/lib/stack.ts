@@ -31,7 +31,7 @@ export interface BenchStack {
   trigger: CallbackTrigger;
   /** Submits `count` jobs, `concurrency` at a time; `make(i)` shapes each. */
   submitMany(count: number, make: (i: number) => SubmitCommand, concurrency?: number): Promise<JobRecord[]>;
-  /** Jobs still waiting or running in a target's BullMQ queue. */
+  /** Jobs still waiting or running in a target's BullMQ queue, or waiting in its tenant lanes. */
   queueBacklog(target: string): Promise<number>;
   /** Size in bytes of the job's webhook body, as the notifier would send it. */
   webhookBodyBytes(record: JobRecord): number;
@@ -71,8 +71,8 @@ export async function openStack(target: RedisTarget, configPath: string): Promis
       return out;
     },
     async queueBacklog(target) {
-      const c = await queues.queue(target).getJobCounts('wait', 'prioritized', 'active', 'delayed');
-      return Object.values(c).reduce((a, b) => a + b, 0);
+      const [c, lanes] = await Promise.all([queues.queue(target).getJobCounts('wait', 'prioritized', 'active', 'delayed'), queues.laneBacklog(target)]);
+      return Object.values(c).reduce((a, b) => a + b, 0) + lanes;
     },
     webhookBodyBytes(record) {
       const timestamp = Math.floor(Date.now() / 1_000);

@@ -73,6 +73,23 @@ function concurrencyBadge(name, c) {
   return [' ', badge];
 }
 
+/**
+ * A fair target's lanes as a badge in its Waiting cell: "fair: 3 tenants", the tenants with
+ * jobs in their lanes, and in its title how many wait there and who has the most (with each
+ * one's weight, and its running jobs against its cap when it has one). Nothing for a FIFO target.
+ */
+function fairnessBadge(name, f) {
+  if (!f) return [];
+  const who = f.tenants.map((t) => {
+    const notes = [...(t.weight === 1 ? [] : [`weight ${t.weight}`]), ...(t.maxRunning === null ? [] : [`running ${t.running}/${t.maxRunning}`])];
+    return `${t.tenant} ${t.waiting}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+  });
+  const title = `fairness between tenants: ${f.waiting} waiting in ${f.activeTenants} tenant lane${f.activeTenants === 1 ? '' : 's'}, up to ${f.window} at a time in the queue${who.length ? `; most waiting: ${who.join(', ')}` : ''}`;
+  const badge = el('span', { className: 'badge fairness', title }, `fair: ${f.activeTenants} tenant${f.activeTenants === 1 ? '' : 's'}`);
+  badge.dataset.testid = `fairness-${name}`;
+  return [' ', badge];
+}
+
 function replaceRows(table, rows, empty) {
   const body = table.querySelector('tbody');
   body.replaceChildren(...(rows.length ? rows : [el('tr', {}, el('td', { colSpan: 9, className: 'empty' }, empty))]));
@@ -107,7 +124,7 @@ async function renderTargets() {
         el('td', {}, name),
         el('td', {}, t.kind),
         el('td', { className: t.workers === 0 ? 'status-failed' : '' }, t.workers === 0 ? '0 (none!)' : t.workers),
-        el('td', {}, t.counts.waiting),
+        el('td', {}, t.counts.waiting, ...fairnessBadge(t.name, t.fairness)),
         el('td', {}, t.counts.delayed),
         el('td', {}, t.counts.active, ...concurrencyBadge(t.name, t.concurrency)),
         el('td', {}, seconds(t.oldestWaitingSeconds)),

@@ -1,6 +1,7 @@
 import got, { RequestError, type Method } from 'got';
 import { z } from 'zod';
 import { AttemptSchema, DeliverySchema, JobDocumentSchema, ProblemSchema } from '../core/job-schema.js';
+import { FairnessViewSchema } from '../core/fair-queue.js';
 
 /** A target's circuit breaker, as GET /v1/admin/targets shows it (absent for a target without one). */
 export const CircuitViewSchema = z.object({
@@ -40,6 +41,7 @@ export const TargetViewSchema = z.object({
   }),
   circuit: CircuitViewSchema.optional(),
   concurrency: ConcurrencyViewSchema.optional(),
+  fairness: FairnessViewSchema.optional(),
 });
 export const TargetListSchema = z.object({ items: z.array(TargetViewSchema) });
 export const JobTimelineSchema = z.object({

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { generateApiKey, hashApiKey, ROLES } from '../auth/api-keys.js';
 import type { AdminClient, JobDocument } from './admin-client.js';
-import { age, circuitCell, circuitLine, concurrencyCell, concurrencyLine, orDash, table } from './format.js';
+import { age, circuitCell, circuitLine, concurrencyCell, concurrencyLine, fairnessCell, fairnessLine, orDash, table } from './format.js';
 
 /** What a command prints: `text` for a terminal, `json` for --json. */
 export interface Output {
@@ -17,11 +17,14 @@ export async function targets(api: AdminClient): Promise<Output> {
   const items = await api.targets();
   // Below the table, the breakers that hold jobs back (open or half-open), in full.
   const notClosed = items.flatMap((t) => (t.circuit && t.circuit.state !== 'closed' ? [`${t.name}: ${circuitLine(t.circuit)}`] : []));
+  // Then the fair targets whose lanes hold work: who fills them.
+  const lanes = items.flatMap((t) => (t.fairness && t.fairness.waiting > 0 ? [`${t.name}: ${fairnessLine(t.fairness)}`] : []));
+  const below = [...notClosed, ...lanes];
   return {
     json: items,
     text:
       table(
-        ['TARGET', 'KIND', 'WORKERS', 'WAITING', 'DELAYED', 'RUNNING', 'CONCURRENCY', 'OLDEST WAITING', 'STATE', 'CIRCUIT'],
+        ['TARGET', 'KIND', 'WORKERS', 'WAITING', 'DELAYED', 'RUNNING', 'CONCURRENCY', 'FAIRNESS', 'OLDEST WAITING', 'STATE', 'CIRCUIT'],
         items.map((t) => [
           t.name,
           t.kind,
@@ -30,11 +33,12 @@ export async function targets(api: AdminClient): Promise<Output> {
           t.counts.delayed,
           t.counts.active,
           concurrencyCell(t),
+          fairnessCell(t.fairness),
           age(t.oldestWaitingSeconds),
           t.counts.paused ? 'paused' : 'running',
           circuitCell(t.circuit),
         ]),
-      ) + (notClosed.length ? `\n\n${notClosed.join('\n')}` : ''),
+      ) + (below.length ? `\n\n${below.join('\n')}` : ''),
   };
 }
 

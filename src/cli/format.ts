@@ -1,4 +1,5 @@
 import type { CircuitView, ConcurrencyView, TargetView } from './admin-client.js';
+import type { FairnessView } from '../core/fair-queue.js';
 
 /** A plain-text table: a header row, then rows, columns padded to their widest cell. */
 export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
@@ -40,3 +41,15 @@ export const concurrencyLine = (c: ConcurrencyView): string => `concurrency ${c.
 /** The CONCURRENCY column of the target list: in flight over the shared limit ("7/8") when adaptive, "fixed 10" (per executor) otherwise. */
 export const concurrencyCell = (t: Pick<TargetView, 'concurrency' | 'policy'>): string =>
   t.concurrency ? `${t.concurrency.inFlight}/${t.concurrency.limit}` : `fixed ${t.policy.concurrency}`;
+
+/** The FAIRNESS column of the target list: "3 tenants" with work in a fair target's lanes, "fifo" for any other target. */
+export const fairnessCell = (f: FairnessView | undefined): string => (f === undefined ? 'fifo' : `${f.activeTenants} tenant${f.activeTenants === 1 ? '' : 's'}`);
+
+/** A fair target's lanes in one line: "1912 waiting in 2 tenant lanes (most: acme 1900, beta 12 (weight 2, running 2/2))". */
+export function fairnessLine(f: FairnessView): string {
+  const who = f.tenants.map((t) => {
+    const notes = [...(t.weight === 1 ? [] : [`weight ${t.weight}`]), ...(t.maxRunning === null ? [] : [`running ${t.running}/${t.maxRunning}`])];
+    return `${t.tenant} ${t.waiting}${notes.length ? ` (${notes.join(', ')})` : ''}`;
+  });
+  return `${f.waiting} waiting in ${f.activeTenants} tenant lane${f.activeTenants === 1 ? '' : 's'}${who.length ? ` (most: ${who.join(', ')})` : ''}`;
+}

@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import { z } from 'zod';
 import type { Target } from '../config/schema.js';
 import type { Keys } from './keys.js';
 import type { RedisClient } from './redis.js';
@@ -45,6 +46,37 @@ export function dispatchWindow(target: Pick<Target, 'concurrency'>): number {
   return Math.max(4, 2 * target.concurrency);
 }
 
+/** A tenant with work in a fair target's lanes, as GET /v1/admin/targets shows it. */
+export const FairTenantViewSchema = z.object({
+  tenant: z.string(),
+  /** Its jobs waiting in its lanes (all priorities), not yet in BullMQ. */
+  waiting: z.number().int(),
+  weight: z.number(),
+  /** tenants.*.maxRunningPerTarget; null without a cap. */
+  maxRunning: z.number().int().nullable(),
+  /** With a cap: its jobs taken from the lanes and not ended (what the cap counts); null without one. */
+  running: z.number().int().nullable(),
+});
+
+/** A fair target's lanes as an operator sees them (absent for a target without `fairness: tenant`). */
+export const FairnessViewSchema = z.object({
+  /** Tenants with at least one job waiting in a lane. */
+  activeTenants: z.number().int(),
+  /** Jobs waiting in the lanes, not yet in BullMQ (counted in `counts.waiting` too). */
+  waiting: z.number().int(),
+  /** Jobs taken from the lanes whose add to BullMQ is not confirmed yet (recovered after a lease when a process died). */
+  dispatching: z.number().int(),
+  /** Jobs BullMQ may hold waiting for the target: max(4, 2 x concurrency). */
+  window: z.number().int(),
+  /** The tenants with the most jobs waiting, most first (at most FAIR_VIEW_TENANTS). */
+  tenants: z.array(FairTenantViewSchema),
+});
+export type FairnessView = z.infer<typeof FairnessViewSchema>;
+export type FairTenantView = z.infer<typeof FairTenantViewSchema>;
+
+/** How many tenants a fairness view details: the heaviest, enough to see who fills the lanes. */
+export const FAIR_VIEW_TENANTS = 10;
+
 const levelsOf = (target: Pick<Target, 'priority'>) => target.priority.max - target.priority.min + 1;
 
 function takenJobs(reply: (string | number)[] | number): TakenJob[] {
@@ -81,8 +113,22 @@ export class FairQueues {
     return takenJobs(reply);
   }
 
-  async take(target: Target, prioritized: string): Promise<TakenJob[]> {
-    return takenJobs(await this.call(target.name, prioritized, 'take', String(dispatchWindow(target)), String(levelsOf(target))));
+  /** `window`: what BullMQ may hold waiting (the target's dispatch window unless given). */
+  async take(target: Target, prioritized: string, window = dispatchWindow(target)): Promise<TakenJob[]> {
+    return takenJobs(await this.call(target.name, prioritized, 'take', String(window), String(levelsOf(target))));
+  }
+
+  /** Jobs in the target's lanes plus those taken and not yet added: what a target that is no longer fair still has to move. */
+  async leftover(target: string): Promise<number> {
+    const base = this.keys.fairQueue(target);
+    const [queued, taken] = await Promise.all([this.redis.hget(base, 'queued'), this.redis.zcard(`${base}:taken`)]);
+    return Number(queued ?? 0) + taken;
+  }
+
+  /** Jobs BullMQ holds waiting (its prioritized set) plus those taken and not yet added, for a window above them. */
+  async occupied(target: string, prioritized: string): Promise<number> {
+    const [waiting, taken] = await Promise.all([this.redis.zcard(prioritized), this.redis.zcard(`${this.keys.fairQueue(target)}:taken`)]);
+    return waiting + taken;
   }
 
   /** Takes a job out of its lane (canceled while waiting there, or a submit undone); false when it was not there. */
@@ -100,6 +146,26 @@ export class FairQueues {
     const out: { id: string; priority: number }[] = [];
     if (Array.isArray(reply)) for (let i = 0; i + 1 < reply.length; i += 2) out.push({ id: String(reply[i]), priority: Number(reply[i + 1]) });
     return out;
+  }
+
+  /**
+   * The target's lanes for an operator, and the id of the job that has waited longest in them
+   * (null when they are empty), for the oldest-waiting gauge. O(active tenants) in Redis.
+   */
+  async stats(target: Target, top = FAIR_VIEW_TENANTS): Promise<{ view: FairnessView; oldestId: string | null }> {
+    // stats reads no BullMQ key: KEYS[3] is any key of the slot (the state hash itself).
+    const reply = await this.call(target.name, this.keys.fairQueue(target.name), 'stats', String(levelsOf(target)), String(top));
+    const r = Array.isArray(reply) ? reply : [];
+    const tenants: FairTenantView[] = [];
+    for (let i = 4; i + 4 < r.length; i += 5) {
+      const cap = Number(r[i + 3]);
+      tenants.push({ tenant: String(r[i]), waiting: Number(r[i + 1]), weight: Number(r[i + 2]), maxRunning: cap > 0 ? cap : null, running: cap > 0 ? Number(r[i + 4]) : null });
+    }
+    const oldest = String(r[3] ?? '');
+    return {
+      view: { activeTenants: Number(r[2] ?? 0), waiting: Number(r[0] ?? 0), dispatching: Number(r[1] ?? 0), window: dispatchWindow(target), tenants },
+      oldestId: oldest === '' ? null : oldest,
+    };
   }
 
   /** Jobs waiting in the target's lanes (not yet in BullMQ). */

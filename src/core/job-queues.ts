@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import type { Target } from '../config/schema.js';
 import type { Keys } from './keys.js';
-import { FairQueues, isFair, TAKEN_LEASE_MS, type TakenJob, type TenantShare } from './fair-queue.js';
+import { FairQueues, isFair, TAKEN_LEASE_MS, type FairnessView, type TakenJob, type TenantShare } from './fair-queue.js';
 
 /** Name of the backoff strategy executors register; the delay itself is decided by the processor. */
 export const BACKOFF_STRATEGY = 'gateway';
@@ -20,6 +20,9 @@ export interface EnqueueOptions {
   tenant?: string;
   share?: TenantShare;
 }
+
+/** Jobs one round of draining a no-longer-fair target's lanes moves (one script call, one addBulk). */
+const LANE_DRAIN_BATCH = 500;
 
 /** Who a job of a fair target belongs to, to find it in its lane. */
 export interface LaneEntry {
@@ -136,10 +139,38 @@ export class JobQueues {
     return added + (await this.addTaken(target, await this.fair.take(target, prioritized)));
   }
 
+  /**
+   * For a target whose fairness was turned off while its lanes held jobs (only a fair target's
+   * dispatch moves them): how many are left there, taken-but-not-added ones included.
+   */
+  lanesLeftOver(targetName: string): Promise<number> {
+    return this.fair.leftover(targetName);
+  }
+
+  /**
+   * Moves up to `batch` of what a no-longer-fair target's lanes hold into BullMQ (still in
+   * round-robin order; BullMQ then runs them by arrival), after re-adding those a dead process
+   * took. Returns how many it added; the caller repeats while any are left.
+   */
+  async drainLanes(target: Target, batch = LANE_DRAIN_BATCH): Promise<number> {
+    const prioritized = this.prioritizedKey(target.name);
+    const lost = await this.fair.recover(target.name, prioritized, TAKEN_LEASE_MS);
+    let added = await this.addTaken(target, lost.map((j) => ({ id: j.id, bullPriority: toBullPriority(target, j.priority) })));
+    const room = (await this.fair.occupied(target.name, prioritized)) + batch;
+    added += await this.addTaken(target, await this.fair.take(target, prioritized, room));
+    return added;
+  }
+
   /** Jobs waiting in a fair target's lanes, not yet in BullMQ (0 for any other target). */
   laneBacklog(targetName: string): Promise<number> {
     const target = this.targets.get(targetName);
     return target && isFair(target) ? this.fair.backlog(targetName) : Promise.resolve(0);
+  }
+
+  /** A fair target's lanes for an operator (null for any other target), with the job that has waited in them longest. */
+  async fairness(targetName: string): Promise<{ view: FairnessView; oldestId: string | null } | null> {
+    const target = this.targets.get(targetName);
+    return target && isFair(target) ? this.fair.stats(target) : null;
   }
 
   /**

@@ -13,6 +13,7 @@ import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 import { RetryUntilDone } from './retry-until-done.js';
 import { hasBreaker, type CircuitBreakers, type CircuitView } from '../core/circuit-breaker.js';
 import { laneOf } from '../auth/tenant-limits.js';
+import type { FairnessView } from '../core/fair-queue.js';
 
 /** How often a refused compensation of a failed replay is tried again, and how many are kept. */
 const RESTORE_RETRY_MS = 1_000;
@@ -31,6 +32,8 @@ export interface TargetView {
   circuit?: CircuitView;
   /** Present when the target adapts its concurrency. */
   concurrency?: ConcurrencyView;
+  /** Present when the target has `fairness: tenant`. */
+  fairness?: FairnessView;
 }
 
 export interface JobTimeline {
@@ -107,9 +110,18 @@ export class AdminService {
   async targetView(name: string): Promise<TargetView> {
     const t = this.target(name);
     // Fresh, not the shared snapshot: an operator who just paused a target expects to see it.
-    const [counts, seen, circuit, concurrency] = await Promise.all([this.queues.counts(t.name), this.fleet.workersSeen(), this.fleet.circuit(t.name), this.fleet.concurrency(t.name)]);
+    const [counts, seen, circuit, concurrency, fairness] = await Promise.all([
+      this.queues.counts(t.name),
+      this.fleet.workersSeen(),
+      this.fleet.circuit(t.name),
+      this.fleet.concurrency(t.name),
+      this.queues.fairness(t.name),
+    ]);
     const shared = (await this.fleet.snapshot()).targets.find((s) => s.name === t.name);
-    return this.view(t, { name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0, circuit, concurrency });
+    return this.view(t, {
+      name: t.name, counts, workers: seen.targets[t.name] ?? 0, oldestWaitingMs: shared?.oldestWaitingMs ?? 0, outboxEntries: shared?.outboxEntries ?? 0,
+      circuit, concurrency, fairness: fairness?.view ?? null,
+    });
   }
 
   private view(t: Target, status: TargetStatus): TargetView {
@@ -122,6 +134,7 @@ export class AdminService {
       policy: { attempts: t.attempts, timeoutMs: t.timeoutMs, concurrency: t.concurrency, maxQueueAgeMs: t.maxQueueAgeMs, priority: t.priority },
       ...(status.circuit && { circuit: status.circuit }),
       ...(status.concurrency && { concurrency: status.concurrency }),
+      ...(status.fairness && { fairness: status.fairness }),
     };
   }
 

@@ -16,6 +16,7 @@ export interface ConcurrencyView {
   referenceLatencyMs: number | null;
 }
 import type { JobQueues, QueueCounts } from '../core/job-queues.js';
+import type { FairnessView } from '../core/fair-queue.js';
 import type { Keys } from '../core/keys.js';
 import { dueAtMs } from './job-observer.js';
 import { countWorkersSeen, WORKER_SEEN_WINDOW_MS } from './worker-heartbeat.js';
@@ -33,6 +34,8 @@ export interface TargetStatus {
   circuit: CircuitView | null;
   /** Its adaptive concurrency; null when its concurrency is fixed. */
   concurrency: ConcurrencyView | null;
+  /** Its tenants' lanes; null unless it has `fairness: tenant`. */
+  fairness: FairnessView | null;
 }
 
 export interface FleetSnapshot {
@@ -97,27 +100,32 @@ export class FleetStatus {
     const names = [...this.targets.keys()];
     // Each target's dead letters are indexed on its own slot: one ZCARD each (single-key
     // commands, so they batch on any connection and route on a cluster).
-    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters, circuits, concurrency] = await Promise.all([
+    // A fair target's lanes are read once: for its view and for the job waiting longest in them.
+    const fairness = Promise.all(names.map((n) => this.queues.fairness(n)));
+    const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters, circuits, concurrency, fair] = await Promise.all([
       this.workersSeen(nowMs),
       Promise.all(names.map((n) => this.queues.counts(n))),
-      Promise.all(names.map((n) => this.oldestWaitingMs(n, nowMs))),
+      fairness.then((f) => Promise.all(names.map((n, i) => this.oldestWaitingMs(n, nowMs, f[i]?.oldestId ?? null)))),
       Promise.all(names.map((n) => this.redis.xlen(this.keys.outbox(n)))),
       Promise.all(names.map((n) => this.redis.zcard(this.keys.targetDeadLetters(n)))),
       this.redis.zcard(this.keys.webhookDeadLetters()),
       Promise.all(names.map((n) => this.circuit(n, nowMs))),
       Promise.all(names.map((n) => this.concurrency(n, nowMs))),
+      fairness,
     ]);
     return {
       atMs: nowMs,
-      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]!, circuit: circuits[i]!, concurrency: concurrency[i]! })),
+      targets: names.map((name, i) => ({ name, counts: counts[i]!, workers: seen.targets[name]!, oldestWaitingMs: oldest[i]!, outboxEntries: outboxes[i]!, circuit: circuits[i]!, concurrency: concurrency[i]!, fairness: fair[i]?.view ?? null })),
       notifiers: seen.notifiers,
       deadLetters: deadLetters.reduce((sum, n) => sum + n, 0),
       webhookDeadLetters,
     };
   }
 
-  private async oldestWaitingMs(target: string, nowMs: number): Promise<number> {
+  /** `laneOldest`: the job that has waited longest in a fair target's lanes (they are not BullMQ's). */
+  private async oldestWaitingMs(target: string, nowMs: number, laneOldest: string | null): Promise<number> {
     const ids = await this.queues.longestWaitingIds(target);
+    if (laneOldest !== null) ids.push(laneOldest);
     if (ids.length === 0) return 0;
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hmget(this.keys.job(id), 'createdAt', 'runAt');

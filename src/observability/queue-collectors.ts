@@ -51,6 +51,20 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
     registers,
     collect,
   });
+  const fairTenants = new Gauge({
+    name: n('fair_active_tenants'),
+    help: 'Tenants with jobs waiting in the lanes of a target with fairness: tenant (only such targets)',
+    labelNames: ['target'],
+    registers,
+    collect,
+  });
+  const fairWaiting = new Gauge({
+    name: n('fair_lane_jobs'),
+    help: "Jobs waiting in a fair target's tenant lanes, not yet in BullMQ (also in asyncgw_queue_jobs{state=\"waiting\"})",
+    labelNames: ['target'],
+    registers,
+    collect,
+  });
   const notifiers = new Gauge({ name: n('notifiers_seen'), help: 'Notifier processes that sent a heartbeat in the last 15 s', registers, collect });
   const deadLetters = new Gauge({ name: n('dead_letters'), help: 'Jobs currently in the dead-letter list', registers, collect });
   const webhookDeadLetters = new Gauge({ name: n('webhook_dead_letters'), help: 'Webhooks currently in the webhook dead-letter list', registers, collect });
@@ -77,6 +91,10 @@ export function registerQueueCollectors(metrics: Metrics, fleet: Pick<FleetStatu
       if (t.concurrency) {
         limit.set({ target: t.name }, t.concurrency.limit);
         inFlight.set({ target: t.name }, t.concurrency.inFlight);
+      }
+      if (t.fairness) {
+        fairTenants.set({ target: t.name }, t.fairness.activeTenants);
+        fairWaiting.set({ target: t.name }, t.fairness.waiting);
       }
     }
     notifiers.set(s.notifiers);

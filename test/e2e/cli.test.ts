@@ -53,6 +53,8 @@ describe('operator CLI', () => {
           idle: { kind: 'handler', handler: 'echo' },
           guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} },
           adaptive: { kind: 'http', url: 'http://127.0.0.1:9/', adaptiveConcurrency: true, concurrency: 20 },
+          // fairness between tenants, no executor: 4 jobs in BullMQ (the window), the rest in the lanes.
+          fair: { kind: 'handler', handler: 'echo', concurrency: 1, fairness: 'tenant' },
         },
         auth,
       }),
@@ -66,6 +68,7 @@ describe('operator CLI', () => {
     ids.failed1 = await submit({ target: 'fail' });
     ids.failed2 = await submit({ target: 'fail' });
     ids.waiting = await submit({ target: 'idle' });
+    for (let i = 0; i < 7; i++) expect((await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).send({ target: 'fair' })).status).toBe(202);
   });
   afterAll(async () => {
     await new Promise((resolve) => server?.close(resolve));
@@ -76,15 +79,18 @@ describe('operator CLI', () => {
     const text = await cli(['targets']);
     expect(text.code).toBe(0);
     const lines = text.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+CONCURRENCY\s+OLDEST WAITING\s+STATE\s+CIRCUIT$/);
+    expect(lines[0]).toMatch(/^TARGET\s+KIND\s+WORKERS\s+WAITING\s+DELAYED\s+RUNNING\s+CONCURRENCY\s+FAIRNESS\s+OLDEST WAITING\s+STATE\s+CIRCUIT$/);
     // No breaker: "-"; a closed one: "closed", and no line of its own under the table.
     // A fixed concurrency: "fixed" and the target's policy.concurrency (testConfig's 5).
-    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+fixed 5\s+[\d.]+ s\s+running\s+-$/);
-    expect(lines.find((l) => l.startsWith('guarded'))).toMatch(/^guarded\s+handler\s+0 \(none!\)\s+0\s+0\s+0\s+fixed 5\s+[\d.]+ s\s+running\s+closed$/);
+    expect(lines.find((l) => l.startsWith('idle'))).toMatch(/^idle\s+handler\s+0 \(none!\)\s+1\s+0\s+0\s+fixed 5\s+fifo\s+[\d.]+ s\s+running\s+-$/);
+    expect(lines.find((l) => l.startsWith('guarded'))).toMatch(/^guarded\s+handler\s+0 \(none!\)\s+0\s+0\s+0\s+fixed 5\s+fifo\s+[\d.]+ s\s+running\s+closed$/);
     expect(lines.filter((l) => l.startsWith('guarded'))).toHaveLength(1);
     // Adaptive: in flight over the shared limit. No executor has reported: none in flight,
     // and the limit reads as its min (1), not the configured concurrency (20).
-    expect(lines.find((l) => l.startsWith('adaptive'))).toMatch(/^adaptive\s+http\s+0 \(none!\)\s+0\s+0\s+0\s+0\/1\s+[\d.]+ s\s+running\s+-$/);
+    expect(lines.find((l) => l.startsWith('adaptive'))).toMatch(/^adaptive\s+http\s+0 \(none!\)\s+0\s+0\s+0\s+0\/1\s+fifo\s+[\d.]+ s\s+running\s+-$/);
+    // A fair target: its tenants with work in the lanes, and under the table who fills them.
+    expect(lines.find((l) => l.startsWith('fair '))).toMatch(/^fair\s+handler\s+0 \(none!\)\s+7\s+0\s+0\s+fixed 1\s+1 tenant\s+[\d.]+ s\s+running\s+-$/);
+    expect(lines).toContain('fair: 3 waiting in 1 tenant lane (most: acme 3)');
     const json = await cli(['targets', '--json']);
     const items = JSON.parse(json.stdout) as { name: string; workers: number; counts: { waiting: number }; policy: { concurrency: number }; concurrency?: object }[];
     expect(items.find((t) => t.name === 'echo')).toMatchObject({ workers: 1 });

@@ -49,6 +49,8 @@ describe('operator dashboard in a real browser', () => {
           guarded: { kind: 'handler', handler: 'echo', circuitBreaker: {} },
           // Adaptive concurrency up to 20, on a loopback port nothing listens on; no executor and no jobs.
           adaptive: { kind: 'http', url: 'http://127.0.0.1:9/', adaptiveConcurrency: true, concurrency: 20 },
+          // Fairness between tenants, and no executor: a window of 4 in BullMQ, the rest in the tenant's lane.
+          lanes: { kind: 'handler', handler: 'echo', concurrency: 1, fairness: 'tenant' },
         },
         auth,
         // Loopback and a port nothing listens on: the link is only rendered, never followed.
@@ -70,6 +72,7 @@ describe('operator dashboard in a real browser', () => {
     upstream.respondWith({ status: 500, body: 'upstream down' });
     ids.api = await submit({ target: 'api', input: { n: 1 } });
     ids.waiting = await submit({ target: 'idle' });
+    for (let i = 0; i < 6; i++) expect((await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).send({ target: 'lanes' })).status).toBe(202);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -181,6 +184,16 @@ describe('operator dashboard in a real browser', () => {
     // Fixed targets (an http one too) have no such badge.
     for (const fixed of ['echo', 'api']) expect(await page.locator(`[data-testid=targets] tr[data-target=${fixed}] .badge.concurrency`).count()).toBe(0);
     expect(await page.locator('[data-testid=targets] tr[data-target=api] td').nth(5).textContent()).toBe('0');
+  });
+
+  it("shows a fair target's lanes in its Waiting cell, and nothing for a FIFO one", async () => {
+    const badge = page.locator('[data-testid=fairness-lanes]');
+    await expect.poll(() => badge.textContent()).toBe('fair: 1 tenant');
+    expect(await badge.getAttribute('class')).toBe('badge fairness');
+    expect(await badge.getAttribute('title')).toBe('fairness between tenants: 2 waiting in 1 tenant lane, up to 4 at a time in the queue; most waiting: acme 2');
+    // Waiting counts the lanes' jobs with BullMQ's.
+    expect(await page.locator('[data-testid=targets] tr[data-target=lanes] td').nth(3).textContent()).toBe('6 fair: 1 tenant');
+    for (const fifo of ['echo', 'idle']) expect(await page.locator(`[data-testid=targets] tr[data-target=${fifo}] .badge.fairness`).count()).toBe(0);
   });
 
   it('replays a dead letter once its upstream is back, and purges another', async () => {

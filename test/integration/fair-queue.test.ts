@@ -145,4 +145,34 @@ describe('FairQueues', () => {
     await t.backlog('b', 3);
     expect(await t.take()).toEqual(['b8', 'a5', 'b9', 'a6']);
   });
+
+  it('stats: lanes by tenant (most waiting first, every priority), jobs being dispatched, a capped tenant\'s live jobs, and the longest-waiting job', async () => {
+    const t = fresh();
+    expect(await fair.stats(t.target)).toEqual({ view: { activeTenants: 0, waiting: 0, dispatching: 0, window: 4, tenants: [] }, oldestId: null });
+    await t.backlog('a', 2, { weight: 2, maxRunning: 2 });
+    await t.backlog('c', 3);
+    await t.backlog('c', 1, { weight: 1 }, 2);
+    // a1 is taken and not yet reported added (dispatching); a2 stays, c's four wait.
+    await redis.zadd(t.waiting, 0, 'x1', 0, 'x2', 0, 'x3');
+    expect((await fair.take(t.target, t.waiting)).map((j) => j.id)).toEqual(['a1']);
+    await redis.del(t.waiting);
+    expect(await fair.stats(t.target)).toEqual({
+      view: {
+        activeTenants: 2,
+        waiting: 5,
+        dispatching: 1,
+        window: 4,
+        tenants: [
+          { tenant: 'c', waiting: 4, weight: 1, maxRunning: null, running: null },
+          { tenant: 'a', waiting: 1, weight: 2, maxRunning: 2, running: 1 },
+        ],
+      },
+      oldestId: 'a2',
+    });
+    // An ended job no longer counts against the cap, though the set is pruned only at the cap.
+    await t.end('a1');
+    const after = await fair.stats(t.target, 1);
+    expect(after.view.tenants).toEqual([{ tenant: 'c', waiting: 4, weight: 1, maxRunning: null, running: null }]);
+    expect((await fair.stats(t.target)).view.tenants[1]).toMatchObject({ tenant: 'a', running: 0 });
+  });
 });

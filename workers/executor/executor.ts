@@ -20,7 +20,7 @@ import { adaptiveConcurrencyOf } from '../../src/config/schema.js';
 import { randomUUID } from 'node:crypto';
 import { JobQueues } from '../../src/core/job-queues.js';
 import { isFair } from '../../src/core/fair-queue.js';
-import { FairDispatcher } from './fair-dispatcher.js';
+import { FairDispatcher, LaneDrain } from './fair-dispatcher.js';
 
 /**
  * The worker limiter of a target with a breaker but no rate limit of its own: BullMQ honours
@@ -95,14 +95,18 @@ export class Executor {
   private breakers: CircuitBreakers | null = null;
   private limits: ConcurrencyLimits | null = null;
   private readonly gates = new Map<string, ConcurrencyGate>();
-  private readonly dispatchers = new Map<string, FairDispatcher>();
+  private readonly dispatchers = new Map<string, FairDispatcher | LaneDrain>();
   private fairQueues: JobQueues | null = null;
 
   /** The dispatcher of a served target with `fairness: tenant`, which moves its tenants' jobs into BullMQ. */
   private fairDispatcher(target: Target): FairDispatcher | undefined {
-    if (!isFair(target)) return undefined;
     const { keys, connection, config, logger } = this.deps;
     this.fairQueues ??= new JobQueues(connection, keys, config.targets);
+    if (!isFair(target)) {
+      // Not fair (now): still move what its lanes may hold from when it was.
+      this.dispatchers.set(target.name, new LaneDrain(target, this.fairQueues, logger));
+      return undefined;
+    }
     const dispatcher = new FairDispatcher(target, this.fairQueues, logger);
     this.dispatchers.set(target.name, dispatcher);
     return dispatcher;

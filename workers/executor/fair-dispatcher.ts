@@ -6,6 +6,8 @@ import type { Logger } from '../../src/core/logger.js';
 const TICK_MS = 100;
 /** Every this many ticks the round also recovers jobs taken by a process that died before adding them. */
 const RECOVER_EVERY_TICKS = 10;
+/** Between the rounds that drain a no-longer-fair target's lanes (a round moves up to 500 jobs). */
+const DRAIN_PAUSE_MS = 200;
 
 /**
  * Moves a fair target's jobs from its tenants' lanes into BullMQ (JobQueues.dispatchFair)
@@ -67,5 +69,51 @@ export class FairDispatcher {
     this.closed = true;
     clearInterval(this.timer);
     await this.round;
+  }
+}
+
+/**
+ * A target whose `fairness: tenant` was turned off while its lanes held jobs: nothing else
+ * would ever move them, so its executors move them into BullMQ (a batch a round) until none
+ * is left, then stop. A target that never was fair costs one read at start-up.
+ */
+export class LaneDrain {
+  private closed = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: Target,
+    private readonly queues: JobQueues,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    let moved = 0;
+    let warned = false;
+    while (!this.closed) {
+      try {
+        const left = await this.queues.lanesLeftOver(this.target.name);
+        if (left === 0) break;
+        if (!warned) {
+          this.logger.warn({ event: 'fairness.lanes_left_over', target: this.target.name, jobs: left }, 'the target is no longer fair but its tenant lanes hold jobs; moving them into its queue');
+          warned = true;
+        }
+        // Jobs a dead process took wait out their lease: a round may move none of them yet.
+        moved += await this.queues.drainLanes(this.target);
+      } catch (err) {
+        this.logger.warn({ err, event: 'fairness.drain_failed', target: this.target.name }, 'could not drain the lanes yet; retrying');
+      }
+      await new Promise((r) => setTimeout(r, DRAIN_PAUSE_MS).unref());
+    }
+    if (warned) this.logger.info({ event: 'fairness.lanes_drained', target: this.target.name, moved }, 'lanes drained into the queue');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.done;
   }
 }

@@ -25,7 +25,7 @@ under its id twice is harmless: BullMQ keeps the first.
 KEYS[1]  state hash          <base>
 KEYS[2]  taken, not yet added <base>:taken   (sorted set id -> ms)
 KEYS[3]  BullMQ's prioritized set of the target's queue (its waiting jobs)
-ARGV[1]  op: push | take | remove | added | recover
+ARGV[1]  op: push | take | remove | added | recover | stats
 ARGV[2]  <base>                 ARGV[3] job record key prefix <p>:job:{<tag>}:
 ARGV[4]  now, ms
 push:    ARGV[5] window, ARGV[6] levels, ARGV[7] id, ARGV[8] tenant, ARGV[9] level, ARGV[10] weight, ARGV[11] maxRunning (0: none)
@@ -33,6 +33,12 @@ take:    ARGV[5] window, ARGV[6] levels
 remove:  ARGV[5] id, ARGV[6] tenant, ARGV[7] level                     -> 1 when it was in its lane
 added:   ARGV[5..] ids                                                 -> count removed from KEYS[2]
 recover: ARGV[5] lease, ms                     -> {id, the record's priority, ...}: still queued, taken again
+stats:   ARGV[5] levels, ARGV[6] top (how many tenants to detail)
+         -> {queued, taken, active tenants, oldest job id ('' when none), then per tenant of the
+            top by waiting jobs: tenant, waiting, weight, cap (0: none), and with a cap its jobs
+            taken and not ended (0 without one)}
+         It reads every lane head of every level's ring: O(active tenants), for an operator's
+         view and the scrape (at most once a second), never on the job path.
 
 push and take return {id, level, id, level, ...}: the jobs to add to BullMQ now, at most
 window minus the jobs BullMQ has waiting and the jobs taken but not yet added. A job whose
@@ -153,6 +159,41 @@ elseif op == 'recover' then
     else
       redis.call('ZREM', KEYS[2], id)
     end
+  end
+  return out
+elseif op == 'stats' then
+  local levels, top = tonumber(ARGV[5]), tonumber(ARGV[6])
+  local waiting, order = {}, {}
+  local oldestId, oldestSeq = '', nil
+  for level = 1, levels do
+    for _, tenant in ipairs(redis.call('ZRANGE', ringKey(level), 0, -1)) do
+      local lane = laneKey(level, tenant)
+      if not waiting[tenant] then waiting[tenant] = 0; order[#order + 1] = tenant end
+      waiting[tenant] = waiting[tenant] + redis.call('ZCARD', lane)
+      local head = redis.call('ZRANGE', lane, 0, 0, 'WITHSCORES')
+      -- The sequence is the target's arrival order: the smallest is the job that has waited longest.
+      if #head > 0 and (oldestSeq == nil or tonumber(head[2]) < oldestSeq) then oldestId, oldestSeq = head[1], tonumber(head[2]) end
+    end
+  end
+  table.sort(order, function(a, b) if waiting[a] ~= waiting[b] then return waiting[a] > waiting[b] end return a < b end)
+  local out = { tonumber(redis.call('HGET', KEYS[1], 'queued') or '0'), redis.call('ZCARD', KEYS[2]), #order, oldestId }
+  for i = 1, math.min(top, #order) do
+    local tenant = order[i]
+    local m = redis.call('HGET', base .. ':tenants', tenant) or '1 0'
+    local w, c = string.match(m, '^(%S+) (%S+)$')
+    out[#out + 1] = tenant
+    out[#out + 1] = waiting[tenant]
+    out[#out + 1] = w or '1'
+    out[#out + 1] = c or '0'
+    -- The cap's set is pruned lazily (at the cap): count only the jobs that have not ended.
+    local running = 0
+    if tonumber(c or '0') > 0 then
+      for _, id in ipairs(redis.call('ZRANGE', base .. ':running:' .. tenant, 0, -1)) do
+        local s = redis.call('HGET', jobPrefix .. id, 'status')
+        if s == 'queued' or s == 'running' then running = running + 1 end
+      end
+    end
+    out[#out + 1] = running
   end
   return out
 end

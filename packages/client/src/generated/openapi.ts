@@ -702,6 +702,29 @@ export interface components {
                 /** @description The reference latency (the fastest mean latency the limiter has seen, drifting up slowly), ms; null before the first answer. */
                 referenceLatencyMs: number | null;
             };
+            /** @description The target's tenant lanes; present only for targets with `fairness: tenant` in the config. Its jobs wait in one lane per tenant (and priority) and move into the queue round-robin by weight, a window at a time. */
+            fairness?: {
+                /** @description Tenants with at least one job waiting in a lane. */
+                activeTenants: number;
+                /** @description Jobs waiting in the lanes, not yet in the queue (also counted in `counts.waiting`). */
+                waiting: number;
+                /** @description Jobs taken from the lanes whose add to the queue is not confirmed yet; an executor re-adds them after a 5 s lease if the process that took them died. */
+                dispatching: number;
+                /** @description Jobs the queue may hold waiting at once for this target, max(4, 2 × concurrency). */
+                window: number;
+                /** @description The tenants with the most jobs waiting, most first (at most 10). */
+                tenants: {
+                    tenant: string;
+                    /** @description Its jobs waiting in its lanes, at every priority. */
+                    waiting: number;
+                    /** @description Its share of the round-robin (`tenants.*.weight`). */
+                    weight: number;
+                    /** @description `tenants.*.maxRunningPerTarget`; null without a cap. */
+                    maxRunning: number | null;
+                    /** @description With a cap, its jobs taken from the lanes and not ended (what the cap counts); null without one. */
+                    running: number | null;
+                }[];
+            };
         };
         JobTimeline: {
             /**
