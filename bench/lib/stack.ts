@@ -72,7 +72,7 @@ export async function openStack(target: RedisTarget, configPath: string): Promis
     },
     async queueBacklog(target) {
       const [c, lanes] = await Promise.all([queues.queue(target).getJobCounts('wait', 'prioritized', 'active', 'delayed'), queues.laneBacklog(target)]);
-      return Object.values(c).reduce((a, b) => a + b, 0) + lanes;
+      return Object.values(c).reduce((a, b) => a + b, 0) + lanes.waiting + lanes.scheduled;
     },
     webhookBodyBytes(record) {
       const timestamp = Math.floor(Date.now() / 1_000);

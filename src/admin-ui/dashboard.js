@@ -84,7 +84,8 @@ function fairnessBadge(name, f) {
     const notes = [...(t.weight === 1 ? [] : [`weight ${t.weight}`]), ...(t.maxRunning === null ? [] : [`running ${t.running}/${t.maxRunning}`])];
     return `${t.tenant} ${t.waiting}${notes.length ? ` (${notes.join(', ')})` : ''}`;
   });
-  const title = `fairness between tenants: ${f.waiting} waiting in ${f.activeTenants} tenant lane${f.activeTenants === 1 ? '' : 's'}, up to ${f.window} at a time in the queue${who.length ? `; most waiting: ${who.join(', ')}` : ''}`;
+  const scheduled = f.scheduled ? `, ${f.scheduled} scheduled` : '';
+  const title = `fairness between tenants: ${f.waiting} waiting in ${f.activeTenants} tenant lane${f.activeTenants === 1 ? '' : 's'}${scheduled}, up to ${f.window} at a time in the queue${who.length ? `; most waiting: ${who.join(', ')}` : ''}`;
   const badge = el('span', { className: 'badge fairness', title }, `fair: ${f.activeTenants} tenant${f.activeTenants === 1 ? '' : 's'}`);
   badge.dataset.testid = `fairness-${name}`;
   return [' ', badge];

@@ -51,5 +51,6 @@ export function fairnessLine(f: FairnessView): string {
     const notes = [...(t.weight === 1 ? [] : [`weight ${t.weight}`]), ...(t.maxRunning === null ? [] : [`running ${t.running}/${t.maxRunning}`])];
     return `${t.tenant} ${t.waiting}${notes.length ? ` (${notes.join(', ')})` : ''}`;
   });
-  return `${f.waiting} waiting in ${f.activeTenants} tenant lane${f.activeTenants === 1 ? '' : 's'}${who.length ? ` (most: ${who.join(', ')})` : ''}`;
+  const scheduled = f.scheduled ? `, ${f.scheduled} scheduled` : '';
+  return `${f.waiting} waiting in ${f.activeTenants} tenant lane${f.activeTenants === 1 ? '' : 's'}${scheduled}${who.length ? ` (most: ${who.join(', ')})` : ''}`;
 }

@@ -64,6 +64,8 @@ export const FairnessViewSchema = z.object({
   activeTenants: z.number().int(),
   /** Jobs waiting in the lanes, not yet in BullMQ (counted in `counts.waiting` too). */
   waiting: z.number().int(),
+  /** Delayed jobs that join their tenants' lanes when due (counted in `counts.delayed` too). */
+  scheduled: z.number().int(),
   /** Jobs taken from the lanes whose add to BullMQ is not confirmed yet (recovered after a lease when a process died). */
   dispatching: z.number().int(),
   /** Jobs BullMQ may hold waiting for the target: max(4, 2 x concurrency). */
@@ -73,6 +75,15 @@ export const FairnessViewSchema = z.object({
 });
 export type FairnessView = z.infer<typeof FairnessViewSchema>;
 export type FairTenantView = z.infer<typeof FairTenantViewSchema>;
+
+/** A fair target's view, with the ids the oldest-waiting gauge reads (null when there is none). */
+export interface FairStats {
+  view: FairnessView;
+  /** The job that has waited longest in the lanes. */
+  oldestId: string | null;
+  /** The scheduled job due first. */
+  firstScheduledId: string | null;
+}
 
 /** How many tenants a fairness view details: the heaviest, enough to see who fills the lanes. */
 export const FAIR_VIEW_TENANTS = 10;
@@ -104,11 +115,15 @@ export class FairQueues {
     return this.redis.agFairQueue(base, `${base}:taken`, prioritized, op, base, this.keys.targetJobPrefix(target), String(Date.now()), ...args);
   }
 
-  /** Puts a due job in its tenant's lane, then takes what the window has room for (maybe other tenants' jobs). */
-  async push(target: Target, prioritized: string, job: { id: string; tenant: string; bullPriority: number }, share: TenantShare): Promise<TakenJob[]> {
+  /**
+   * Puts a due job in its tenant's lane, then takes what the window has room for (maybe other
+   * tenants' jobs). A job with a delay is scheduled instead: a take after its due time moves it
+   * into its lane, so scheduled work is round-robined when it comes due like any other.
+   */
+  async push(target: Target, prioritized: string, job: { id: string; tenant: string; bullPriority: number; delayMs?: number }, share: TenantShare): Promise<TakenJob[]> {
     const reply = await this.call(
       target.name, prioritized, 'push', String(dispatchWindow(target)), String(levelsOf(target)),
-      job.id, job.tenant, String(job.bullPriority), String(share.weight), String(share.maxRunning ?? 0),
+      job.id, job.tenant, String(job.bullPriority), String(share.weight), String(share.maxRunning ?? 0), String(Math.max(0, Math.ceil(job.delayMs ?? 0))),
     );
     return takenJobs(reply);
   }
@@ -118,11 +133,28 @@ export class FairQueues {
     return takenJobs(await this.call(target.name, prioritized, 'take', String(window), String(levelsOf(target))));
   }
 
-  /** Jobs in the target's lanes plus those taken and not yet added: what a target that is no longer fair still has to move. */
+  /** Jobs in the target's lanes or scheduled, plus those taken and not yet added: what a target that is no longer fair still has to move. */
   async leftover(target: string): Promise<number> {
     const base = this.keys.fairQueue(target);
-    const [queued, taken] = await Promise.all([this.redis.hget(base, 'queued'), this.redis.zcard(`${base}:taken`)]);
-    return Number(queued ?? 0) + taken;
+    const [queued, taken, scheduled] = await Promise.all([this.redis.hget(base, 'queued'), this.redis.zcard(`${base}:taken`), this.redis.zcard(`${base}:scheduled`)]);
+    return Number(queued ?? 0) + taken + scheduled;
+  }
+
+  /** Scheduled jobs, first due first: for a target no longer fair, to hand to BullMQ's own delayed set. */
+  async scheduledJobs(target: string, limit: number): Promise<{ member: string; id: string; bullPriority: number; dueAtMs: number }[]> {
+    const flat = await this.redis.zrange(`${this.keys.fairQueue(target)}:scheduled`, '0', String(limit - 1), 'WITHSCORES');
+    const out = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const member = flat[i]!;
+      const [level, , id] = member.split(' ');
+      if (level && id) out.push({ member, id, bullPriority: Number(level), dueAtMs: Number(flat[i + 1]) });
+    }
+    return out;
+  }
+
+  /** Removes scheduled entries (after their jobs were added to BullMQ). */
+  async unschedule(target: string, members: readonly string[]): Promise<void> {
+    if (members.length > 0) await this.redis.zrem(`${this.keys.fairQueue(target)}:scheduled`, ...members);
   }
 
   /** Jobs BullMQ holds waiting (its prioritized set) plus those taken and not yet added, for a window above them. */
@@ -131,7 +163,7 @@ export class FairQueues {
     return waiting + taken;
   }
 
-  /** Takes a job out of its lane (canceled while waiting there, or a submit undone); false when it was not there. */
+  /** Takes a job out of its lane or the scheduled set (canceled while waiting there, or a submit undone); false when it was in neither. */
   async remove(target: string, prioritized: string, job: { id: string; tenant: string; bullPriority: number }): Promise<boolean> {
     return (await this.call(target, prioritized, 'remove', job.id, job.tenant, String(job.bullPriority))) === 1;
   }
@@ -149,27 +181,39 @@ export class FairQueues {
   }
 
   /**
-   * The target's lanes for an operator, and the id of the job that has waited longest in them
-   * (null when they are empty), for the oldest-waiting gauge. O(active tenants) in Redis.
+   * The target's lanes for an operator, with the job that has waited longest in them and the
+   * first scheduled one (for the oldest-waiting gauge: it is due and waiting when no executor
+   * has moved it yet). O(active tenants) in Redis.
    */
-  async stats(target: Target, top = FAIR_VIEW_TENANTS): Promise<{ view: FairnessView; oldestId: string | null }> {
+  async stats(target: Target, top = FAIR_VIEW_TENANTS): Promise<FairStats> {
     // stats reads no BullMQ key: KEYS[3] is any key of the slot (the state hash itself).
     const reply = await this.call(target.name, this.keys.fairQueue(target.name), 'stats', String(levelsOf(target)), String(top));
     const r = Array.isArray(reply) ? reply : [];
     const tenants: FairTenantView[] = [];
-    for (let i = 4; i + 4 < r.length; i += 5) {
+    for (let i = 6; i + 4 < r.length; i += 5) {
       const cap = Number(r[i + 3]);
       tenants.push({ tenant: String(r[i]), waiting: Number(r[i + 1]), weight: Number(r[i + 2]), maxRunning: cap > 0 ? cap : null, running: cap > 0 ? Number(r[i + 4]) : null });
     }
-    const oldest = String(r[3] ?? '');
+    const idOrNull = (v: string | number | undefined) => (v === undefined || v === '' ? null : String(v));
     return {
-      view: { activeTenants: Number(r[2] ?? 0), waiting: Number(r[0] ?? 0), dispatching: Number(r[1] ?? 0), window: dispatchWindow(target), tenants },
-      oldestId: oldest === '' ? null : oldest,
+      view: { activeTenants: Number(r[2] ?? 0), waiting: Number(r[0] ?? 0), scheduled: Number(r[4] ?? 0), dispatching: Number(r[1] ?? 0), window: dispatchWindow(target), tenants },
+      oldestId: idOrNull(r[3]),
+      firstScheduledId: idOrNull(r[5]),
     };
   }
 
-  /** Jobs waiting in the target's lanes (not yet in BullMQ). */
-  async backlog(target: string): Promise<number> {
-    return Number((await this.redis.hget(this.keys.fairQueue(target), 'queued')) ?? 0);
+  /** Jobs waiting in the target's lanes (not yet in BullMQ), and jobs scheduled for later. */
+  async backlog(target: string): Promise<{ waiting: number; scheduled: number }> {
+    const base = this.keys.fairQueue(target);
+    const [queued, scheduled] = await Promise.all([this.redis.hget(base, 'queued'), this.redis.zcard(`${base}:scheduled`)]);
+    return { waiting: Number(queued ?? 0), scheduled };
+  }
+
+  /** Up to `limit` job ids in the lanes by arrival, and up to `limit` scheduled ones by due time. */
+  async list(target: Target, limit: number): Promise<{ waiting: string[]; scheduled: string[] }> {
+    const reply = (await this.call(target.name, this.keys.fairQueue(target.name), 'list', String(levelsOf(target)), String(limit))) as unknown;
+    const [waiting, scheduled] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const ids = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+    return { waiting: ids(waiting), scheduled: ids(scheduled) };
   }
 }

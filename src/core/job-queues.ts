@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { RedisClient } from './redis.js';
 import type { Target } from '../config/schema.js';
 import type { Keys } from './keys.js';
-import { FairQueues, isFair, TAKEN_LEASE_MS, type FairnessView, type TakenJob, type TenantShare } from './fair-queue.js';
+import { FairQueues, isFair, TAKEN_LEASE_MS, type FairStats, type TakenJob, type TenantShare } from './fair-queue.js';
 
 /** Name of the backoff strategy executors register; the delay itself is decided by the processor. */
 export const BACKOFF_STRATEGY = 'gateway';
@@ -84,14 +84,15 @@ export class JobQueues {
   }
 
   /**
-   * Puts a job in its target's queue; a due job of a fair target goes to its tenant's lane
-   * instead, and whatever the window then has room for moves on to BullMQ (dispatch). A
-   * delayed job goes to BullMQ at once either way: it is scheduled, not a backlog.
+   * Puts a job in its target's queue; a job of a fair target goes to its tenant's lane
+   * instead (a delayed one to the lanes' schedule, which moves it into its lane when due), and
+   * whatever the window then has room for moves on to BullMQ (dispatch).
    */
   async enqueue(target: Target, opts: EnqueueOptions): Promise<void> {
     const bullPriority = toBullPriority(target, opts.priority);
-    if (isFair(target) && opts.delayMs <= 0 && opts.tenant !== undefined) {
-      const taken = await this.fair.push(target, this.prioritizedKey(target.name), { id: opts.id, tenant: opts.tenant, bullPriority }, opts.share ?? { weight: 1 });
+    if (isFair(target) && opts.tenant !== undefined) {
+      const job = { id: opts.id, tenant: opts.tenant, bullPriority, delayMs: opts.delayMs };
+      const taken = await this.fair.push(target, this.prioritizedKey(target.name), job, opts.share ?? { weight: 1 });
       // Stored in its lane: from here the job is the lanes'. A failed add is recovered from
       // the taken set after TAKEN_LEASE_MS by any dispatching process, so it fails no submit.
       await this.addTaken(target, taken).catch(() => undefined);
@@ -150,7 +151,8 @@ export class JobQueues {
   /**
    * Moves up to `batch` of what a no-longer-fair target's lanes hold into BullMQ (still in
    * round-robin order; BullMQ then runs them by arrival), after re-adding those a dead process
-   * took. Returns how many it added; the caller repeats while any are left.
+   * took, and up to `batch` of its scheduled jobs into BullMQ's delayed set. Returns how many
+   * it added; the caller repeats while any are left.
    */
   async drainLanes(target: Target, batch = LANE_DRAIN_BATCH): Promise<number> {
     const prioritized = this.prioritizedKey(target.name);
@@ -158,17 +160,26 @@ export class JobQueues {
     let added = await this.addTaken(target, lost.map((j) => ({ id: j.id, bullPriority: toBullPriority(target, j.priority) })));
     const room = (await this.fair.occupied(target.name, prioritized)) + batch;
     added += await this.addTaken(target, await this.fair.take(target, prioritized, room));
+    // Scheduled jobs not due yet go to BullMQ's delayed set for their remaining delay; their
+    // entries go only once BullMQ has them (a crash in between adds them again, harmlessly).
+    const scheduled = await this.fair.scheduledJobs(target.name, batch);
+    if (scheduled.length > 0) {
+      const now = Date.now();
+      await this.queue(target.name).addBulk(scheduled.map((j) => ({ name: 'run', data: { id: j.id }, opts: { jobId: j.id, ...this.jobOptions(target, j.bullPriority, Math.max(0, j.dueAtMs - now)) } })));
+      await this.fair.unschedule(target.name, scheduled.map((j) => j.member));
+      added += scheduled.length;
+    }
     return added;
   }
 
-  /** Jobs waiting in a fair target's lanes, not yet in BullMQ (0 for any other target). */
-  laneBacklog(targetName: string): Promise<number> {
+  /** Jobs waiting in a fair target's lanes, not yet in BullMQ, and scheduled there for later (0 and 0 for any other target). */
+  laneBacklog(targetName: string): Promise<{ waiting: number; scheduled: number }> {
     const target = this.targets.get(targetName);
-    return target && isFair(target) ? this.fair.backlog(targetName) : Promise.resolve(0);
+    return target && isFair(target) ? this.fair.backlog(targetName) : Promise.resolve({ waiting: 0, scheduled: 0 });
   }
 
   /** A fair target's lanes for an operator (null for any other target), with the job that has waited in them longest. */
-  async fairness(targetName: string): Promise<{ view: FairnessView; oldestId: string | null } | null> {
+  async fairness(targetName: string): Promise<FairStats | null> {
     const target = this.targets.get(targetName);
     return target && isFair(target) ? this.fair.stats(target) : null;
   }
@@ -202,7 +213,7 @@ export class JobQueues {
     const cached = this.depths.get(targetName);
     if (cached && now - cached.atMs < DEPTH_CACHE_MS) return cached.depth;
     const depth = Promise.all([this.queue(targetName).getJobCounts('waiting', 'prioritized', 'delayed'), this.laneBacklog(targetName)])
-      .then(([c, lanes]) => (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + lanes);
+      .then(([c, lanes]) => (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + lanes.waiting + lanes.scheduled);
     depth.catch(() => this.depths.delete(targetName));
     this.depths.set(targetName, { atMs: now, depth });
     return depth;
@@ -229,18 +240,27 @@ export class JobQueues {
     const q = this.queue(targetName);
     const [c, paused, lanes] = await Promise.all([q.getJobCounts('waiting', 'prioritized', 'delayed', 'active'), q.isPaused(), this.laneBacklog(targetName)]);
     return {
-      // A fair target's jobs waiting in their tenants' lanes are waiting too.
-      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + lanes,
-      delayed: c.delayed ?? 0,
+      // A fair target's jobs waiting in their tenants' lanes are waiting too, its scheduled ones delayed.
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0) + lanes.waiting,
+      delayed: (c.delayed ?? 0) + lanes.scheduled,
       active: c.active ?? 0,
       paused,
     };
   }
 
-  /** Ids of the jobs still in the target's queue: running first, then waiting (in run order), then delayed. */
+  /**
+   * Ids of the jobs still in the target's queue: running first, then waiting (in run order),
+   * then delayed. A fair target's lanes come after BullMQ's waiting jobs (by arrival), and its
+   * scheduled jobs after BullMQ's delayed ones (retries).
+   */
   async liveIds(targetName: string, limit: number): Promise<string[]> {
-    const jobs = await this.queue(targetName).getJobs(['active', 'prioritized', 'wait', 'delayed'], 0, limit - 1, true);
-    return jobs.slice(0, limit).map((j) => j.id).filter((id): id is string => typeof id === 'string');
+    const target = this.targets.get(targetName);
+    const ids = (types: ('active' | 'prioritized' | 'wait' | 'delayed')[], n: number) =>
+      this.queue(targetName).getJobs(types, 0, n - 1, true).then((jobs) => jobs.slice(0, n).map((j) => j.id).filter((id): id is string => typeof id === 'string'));
+    if (!target || !isFair(target)) return ids(['active', 'prioritized', 'wait', 'delayed'], limit);
+    const [queued, lanes, delayed] = await Promise.all([ids(['active', 'prioritized', 'wait'], limit), this.fair.list(target, limit), ids(['delayed'], limit)]);
+    // A job moving from a lane into BullMQ meanwhile may be read in both: once is enough.
+    return [...new Set([...queued, ...lanes.waiting, ...delayed, ...lanes.scheduled])].slice(0, limit);
   }
 
   /**

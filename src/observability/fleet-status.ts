@@ -105,7 +105,7 @@ export class FleetStatus {
     const [seen, counts, oldest, outboxes, deadLetters, webhookDeadLetters, circuits, concurrency, fair] = await Promise.all([
       this.workersSeen(nowMs),
       Promise.all(names.map((n) => this.queues.counts(n))),
-      fairness.then((f) => Promise.all(names.map((n, i) => this.oldestWaitingMs(n, nowMs, f[i]?.oldestId ?? null)))),
+      fairness.then((f) => Promise.all(names.map((n, i) => this.oldestWaitingMs(n, nowMs, [f[i]?.oldestId, f[i]?.firstScheduledId])))),
       Promise.all(names.map((n) => this.redis.xlen(this.keys.outbox(n)))),
       Promise.all(names.map((n) => this.redis.zcard(this.keys.targetDeadLetters(n)))),
       this.redis.zcard(this.keys.webhookDeadLetters()),
@@ -122,10 +122,13 @@ export class FleetStatus {
     };
   }
 
-  /** `laneOldest`: the job that has waited longest in a fair target's lanes (they are not BullMQ's). */
-  private async oldestWaitingMs(target: string, nowMs: number, laneOldest: string | null): Promise<number> {
+  /**
+   * `lanes`: a fair target's job that has waited longest in its lanes and its first scheduled
+   * one (due and waiting when no executor has moved it yet): they are not in BullMQ.
+   */
+  private async oldestWaitingMs(target: string, nowMs: number, lanes: (string | null | undefined)[]): Promise<number> {
     const ids = await this.queues.longestWaitingIds(target);
-    if (laneOldest !== null) ids.push(laneOldest);
+    for (const id of lanes) if (id) ids.push(id);
     if (ids.length === 0) return 0;
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hmget(this.keys.job(id), 'createdAt', 'runAt');

@@ -62,13 +62,13 @@ describe('FairQueues', () => {
     await t.backlog('a', 6);
     await redis.zadd(t.waiting, 0, 'x1', 0, 'x2', 0, 'x3');
     expect(await t.take()).toEqual(['a1']);
-    expect(await fair.backlog(t.name)).toBe(5);
+    expect((await fair.backlog(t.name)).waiting).toBe(5);
     await redis.del(t.waiting);
     expect(await t.take()).toEqual(['a2', 'a3', 'a4', 'a5']);
     // Taken but not reported added: it holds its room until it is.
     const held = await fair.take(t.target, t.waiting);
     expect(held.map((j) => j.id)).toEqual(['a6']);
-    expect(await fair.backlog(t.name)).toBe(0);
+    expect((await fair.backlog(t.name)).waiting).toBe(0);
   });
 
   it('a tenant that arrives behind a backlog is served at once, then in turn with it', async () => {
@@ -118,9 +118,9 @@ describe('FairQueues', () => {
     expect(await fair.remove(t.name, t.waiting, { id: ids[0]!, tenant: 'a', bullPriority: 1 })).toBe(true);
     expect(await fair.remove(t.name, t.waiting, { id: ids[0]!, tenant: 'a', bullPriority: 1 })).toBe(false);
     await t.end(ids[1]!);
-    expect(await fair.backlog(t.name)).toBe(2);
+    expect((await fair.backlog(t.name)).waiting).toBe(2);
     expect(await t.take()).toEqual([ids[2]]);
-    expect(await fair.backlog(t.name)).toBe(0);
+    expect((await fair.backlog(t.name)).waiting).toBe(0);
   });
 
   it('jobs taken by a process that died before adding them are handed out again after the lease, if still queued', async () => {
@@ -148,7 +148,7 @@ describe('FairQueues', () => {
 
   it('stats: lanes by tenant (most waiting first, every priority), jobs being dispatched, a capped tenant\'s live jobs, and the longest-waiting job', async () => {
     const t = fresh();
-    expect(await fair.stats(t.target)).toEqual({ view: { activeTenants: 0, waiting: 0, dispatching: 0, window: 4, tenants: [] }, oldestId: null });
+    expect(await fair.stats(t.target)).toEqual({ view: { activeTenants: 0, waiting: 0, scheduled: 0, dispatching: 0, window: 4, tenants: [] }, oldestId: null, firstScheduledId: null });
     await t.backlog('a', 2, { weight: 2, maxRunning: 2 });
     await t.backlog('c', 3);
     await t.backlog('c', 1, { weight: 1 }, 2);
@@ -160,6 +160,7 @@ describe('FairQueues', () => {
       view: {
         activeTenants: 2,
         waiting: 5,
+        scheduled: 0,
         dispatching: 1,
         window: 4,
         tenants: [
@@ -168,11 +169,41 @@ describe('FairQueues', () => {
         ],
       },
       oldestId: 'a2',
+      firstScheduledId: null,
     });
     // An ended job no longer counts against the cap, though the set is pruned only at the cap.
     await t.end('a1');
     const after = await fair.stats(t.target, 1);
     expect(after.view.tenants).toEqual([{ tenant: 'c', waiting: 4, weight: 1, maxRunning: null, running: null }]);
     expect((await fair.stats(t.target)).view.tenants[1]).toMatchObject({ tenant: 'a', running: 0 });
+  });
+
+  it('a delayed job is scheduled, not taken; once due it joins its lane and is round-robined with the waiting jobs', async () => {
+    const t = fresh();
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    // a schedules 6 jobs for the same moment, 150 ms from now; b has 2 due now, behind a full window.
+    await redis.zadd(t.waiting, 0, 'x1', 0, 'x2', 0, 'x3', 0, 'x4');
+    const scheduled = [];
+    for (let i = 0; i < 6; i++) {
+      const j = await t.job('a');
+      expect(await fair.push(t.target, t.waiting, { ...j, delayMs: 150 }, { weight: 1 })).toEqual([]);
+      scheduled.push(j.id);
+    }
+    await t.backlog('b', 2);
+    const before = await fair.stats(t.target);
+    expect(before.view).toMatchObject({ waiting: 2, scheduled: 6, activeTenants: 1 });
+    expect(before.firstScheduledId).toBe('a1');
+    expect(await fair.list(t.target, 10)).toEqual({ waiting: ['b7', 'b8'], scheduled });
+    // Not due: a take moves only b's jobs; a's stay scheduled.
+    expect(await t.take()).toEqual(['b7', 'b8']);
+    // A scheduled job canceled before it is due never shows up.
+    expect(await fair.remove(t.name, t.waiting, { id: 'a6', tenant: 'a', bullPriority: 1 })).toBe(true);
+    await wait(170);
+    await t.backlog('b', 3);
+    // Due: a's five join its lane at the clock (1), b comes back at its own time (2, after its
+    // two turns): a catches up one turn, then they alternate (ties by name).
+    expect(await t.take()).toEqual(['a1', 'a2', 'b9', 'a3']);
+    expect(await t.take()).toEqual(['b10', 'a4', 'b11', 'a5']);
+    expect((await fair.stats(t.target)).view).toMatchObject({ waiting: 0, scheduled: 0 });
   });
 });

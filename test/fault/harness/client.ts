@@ -14,11 +14,13 @@ export interface Answer {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
-export function call(port: number, method: string, path: string, json?: unknown, timeoutMs = 15_000): Promise<Answer> {
+/** `token`: an API key, sent as a bearer token (scenarios with several tenants); none when the gateway has no keys. */
+export function call(port: number, method: string, path: string, json?: unknown, timeoutMs = 15_000, token?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = json === undefined ? undefined : JSON.stringify(json);
+    const headers = { ...(payload && { 'content-type': 'application/json' }), ...(token && { authorization: `Bearer ${token}` }) };
     const req = request(
-      { host: '127.0.0.1', port, method, path, agent, timeout: timeoutMs, headers: payload ? { 'content-type': 'application/json' } : {} },
+      { host: '127.0.0.1', port, method, path, agent, timeout: timeoutMs, headers },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c: string) => (text += c));
@@ -47,9 +49,9 @@ export type SubmitOutcome =
   | { kind: 'unanswered'; error: string; port: number };
 
 /** POST /v1/jobs; never throws (a network error is an outcome). */
-export async function submit(port: number, body: Record<string, unknown>): Promise<SubmitOutcome> {
+export async function submit(port: number, body: Record<string, unknown>, token?: string): Promise<SubmitOutcome> {
   try {
-    const a = await call(port, 'POST', '/v1/jobs', body);
+    const a = await call(port, 'POST', '/v1/jobs', body, undefined, token);
     const id = (a.body as { id?: unknown } | null)?.id;
     if (a.status === 202 && typeof id === 'string') return { kind: 'accepted', id, port };
     return { kind: 'refused', status: a.status, port };

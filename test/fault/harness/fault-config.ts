@@ -18,6 +18,9 @@ export interface FaultConfigDoc {
   defaults?: Record<string, unknown>;
   webhooks?: Record<string, unknown>;
   server?: Record<string, unknown>;
+  /** API keys (several tenants); none: every caller is the open tenant. */
+  auth?: { keys: unknown[] };
+  tenants?: Record<string, unknown>;
 }
 
 export function faultConfigDoc(doc: FaultConfigDoc): Record<string, unknown> {
@@ -42,7 +45,8 @@ export function faultConfigDoc(doc: FaultConfigDoc): Record<string, unknown> {
       concurrency: 20,
       ...doc.webhooks,
     },
-    tenants: { defaults: { requestsPerWindow: 1_000_000, maxInFlightJobs: 1_000_000 } },
+    tenants: { ...doc.tenants, defaults: { requestsPerWindow: 1_000_000, maxInFlightJobs: 1_000_000 } },
+    ...(doc.auth && { auth: doc.auth }),
     targets: doc.targets,
   };
 }

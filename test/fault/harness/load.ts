@@ -10,6 +10,8 @@ import { pool, submit, type SubmitOutcome } from './client.js';
 export interface JobSpec {
   body: Record<string, unknown>;
   expect: Expect;
+  /** The submitting tenant's API key, when the scenario's gateway has keys. */
+  token?: string;
 }
 
 export interface LoadResult {
@@ -44,7 +46,7 @@ export async function submitAll(specs: readonly JobSpec[], ports: () => number[]
     async (spec) => {
       const live = ports();
       const port = live[turn++ % Math.max(1, live.length)];
-      const outcome: SubmitOutcome = port === undefined ? { kind: 'unanswered', error: 'no live gateway', port: 0 } : await submit(port, spec.body);
+      const outcome: SubmitOutcome = port === undefined ? { kind: 'unanswered', error: 'no live gateway', port: 0 } : await submit(port, spec.body, spec.token);
       record(result, spec, outcome);
     },
     opts.paceMs ?? 0,
@@ -77,7 +79,7 @@ export async function streamUntil(make: (n: number) => JobSpec, ports: () => num
       const spec = make(n++);
       const live = ports();
       const port = live[n % Math.max(1, live.length)];
-      record(result, spec, port === undefined ? { kind: 'unanswered', error: 'no live gateway', port: 0 } : await submit(port, spec.body));
+      record(result, spec, port === undefined ? { kind: 'unanswered', error: 'no live gateway', port: 0 } : await submit(port, spec.body, spec.token));
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, client));

@@ -708,6 +708,8 @@ export interface components {
                 activeTenants: number;
                 /** @description Jobs waiting in the lanes, not yet in the queue (also counted in `counts.waiting`). */
                 waiting: number;
+                /** @description Delayed jobs that join their tenants' lanes when due (also counted in `counts.delayed`). */
+                scheduled: number;
                 /** @description Jobs taken from the lanes whose add to the queue is not confirmed yet; an executor re-adds them after a 5 s lease if the process that took them died. */
                 dispatching: number;
                 /** @description Jobs the queue may hold waiting at once for this target, max(4, 2 × concurrency). */
