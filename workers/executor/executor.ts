@@ -107,7 +107,9 @@ export class Executor {
       this.dispatchers.set(target.name, new LaneDrain(target, this.fairQueues, logger));
       return undefined;
     }
-    const dispatcher = new FairDispatcher(target, this.fairQueues, logger);
+    const { defaults, overrides } = config.tenants;
+    const capped = defaults.maxRunningPerTarget !== undefined || Object.values(overrides).some((o) => o.maxRunningPerTarget !== undefined);
+    const dispatcher = new FairDispatcher(target, this.fairQueues, logger, capped);
     this.dispatchers.set(target.name, dispatcher);
     return dispatcher;
   }
@@ -174,8 +176,10 @@ export class Executor {
     worker.on('error', (err) => log.error({ err }, 'worker error'));
     const dispatcher = this.fairDispatcher(target);
     if (dispatcher) {
-      // Each job taken out of BullMQ's window, and each end, may leave room for the next.
-      for (const event of ['active', 'completed', 'failed'] as const) worker.on(event, () => dispatcher.kick());
+      // Each job taken out of BullMQ's window leaves room for the next; with running caps, each end too.
+      worker.on('active', () => dispatcher.jobTaken());
+      worker.on('completed', () => dispatcher.jobEnded());
+      worker.on('failed', () => dispatcher.jobEnded());
     }
     worker.on('failed', (job, err) => {
       // BullMQ gave up on a job the processor did not finish (it threw unexpectedly on

@@ -1,4 +1,5 @@
 import type { Target } from '../../src/config/schema.js';
+import { dispatchWindow } from '../../src/core/fair-queue.js';
 import type { JobQueues } from '../../src/core/job-queues.js';
 import type { Logger } from '../../src/core/logger.js';
 
@@ -11,14 +12,18 @@ const DRAIN_PAUSE_MS = 200;
 
 /**
  * Moves a fair target's jobs from its tenants' lanes into BullMQ (JobQueues.dispatchFair)
- * whenever room may have opened: each time this executor's worker takes a job out of the
- * queue or one ends, and on a timer. Rounds never overlap; kicks during a round make one
- * more round after it.
+ * when room has opened: once this executor's worker has taken a quarter of the window out of
+ * the queue (so a round moves a batch, not a job: each round is three Redis calls), when a
+ * job ends if some tenant has a running cap (an end frees its place), and on a timer. Rounds
+ * never overlap; kicks during a round make one more round after it.
  */
 export class FairDispatcher {
   private round: Promise<void> | null = null;
   private again = false;
   private ticks = 0;
+  /** Jobs this executor's worker took out of BullMQ since the last round began. */
+  private takenSinceRound = 0;
+  private readonly batch: number;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Set while rounds fail, so an outage is logged once, not ten times a second. */
@@ -28,7 +33,21 @@ export class FairDispatcher {
     private readonly target: Target,
     private readonly queues: JobQueues,
     private readonly logger: Logger,
-  ) {}
+    /** Whether any tenant has maxRunningPerTarget: only then does an end make room in the lanes. */
+    private readonly endsFreeRoom: boolean,
+  ) {
+    this.batch = Math.max(1, Math.floor(dispatchWindow(target) / 4));
+  }
+
+  /** The worker took a job out of BullMQ (its `active` event): the window has that much more room. */
+  jobTaken(): void {
+    if (++this.takenSinceRound >= this.batch) this.kick();
+  }
+
+  /** A job ended (`completed` or `failed`): with running caps, a capped tenant may now go. */
+  jobEnded(): void {
+    if (this.endsFreeRoom) this.kick();
+  }
 
   start(): void {
     this.timer = setInterval(() => {
@@ -45,6 +64,7 @@ export class FairDispatcher {
       this.again = true;
       return;
     }
+    this.takenSinceRound = 0;
     this.round = this.run(recover).finally(() => {
       this.round = null;
       if (this.again && !this.closed) {
