@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { adaptiveConcurrencyOf, ConfigFileSchema, type GatewayConfig, type Target } from './schema.js';
+import { compileRoutes } from './routes.js';
 
 /** Raised when the config file is missing, unreadable or invalid; `problems` lists every bad field by path. */
 export class ConfigError extends Error {
@@ -44,7 +45,7 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     // Unknown handlers are reported along with the schema's problems, so that one run lists every bad field.
     throw new ConfigError(`${source} is invalid`, [...formatIssues(parsed.error.issues), ...unknownHandlers(doc, handlerNames)]);
   }
-  const { server, defaults, webhooks, auth, tenants, tracing, targets: fileTargets } = parsed.data;
+  const { server, defaults, webhooks, auth, tenants, tracing, targets: fileTargets, routes: fileRoutes } = parsed.data;
   const problems: string[] = [...unknownHandlers(doc, handlerNames)];
   const targets = new Map<string, Target>();
   for (const [name, raw] of Object.entries(fileTargets)) {
@@ -62,8 +63,10 @@ export function buildConfig(doc: unknown, handlerNames: readonly string[], sourc
     if (seen.has(k.sha256)) problems.push(`auth.keys.${i}.sha256: the same key is listed twice`);
     seen.add(k.sha256);
   });
+  // Compiled expressions are jsonata's objects: frozen by compileRoutes as far as is safe, not deep-frozen here.
+  const routes = compileRoutes(fileRoutes, new Set(targets.keys()), server.expressionTimeoutMs, problems);
   if (problems.length) throw new ConfigError(`${source} is invalid`, problems);
-  return Object.freeze({ server: deepFreeze(server), webhooks: deepFreeze(webhooks), auth: deepFreeze(auth), tenants: deepFreeze(tenants), tracing: deepFreeze(tracing), targets });
+  return Object.freeze({ server: deepFreeze(server), webhooks: deepFreeze(webhooks), auth: deepFreeze(auth), tenants: deepFreeze(tenants), tracing: deepFreeze(tracing), targets, routes });
 }
 
 export function loadConfigFile(path: string, handlerNames: readonly string[]): GatewayConfig {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Route } from './routes.js';
 import { forwardingProblems } from './forward-headers.js';
 import { ROLES } from './roles.js';
 import { DEFAULT_SCHEDULE_MS, isValidAllowlistEntry, isWebhookSecret } from './webhook-settings.js';
@@ -196,6 +197,8 @@ export const ServerSettingsSchema = z
     corsOrigins: z.array(z.url()).default([]),
     /** Prefix of every Redis key (BullMQ's included). */
     keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('ag'),
+    /** The time budget of one evaluation of a route's expression; past it the evaluation fails. */
+    expressionTimeoutMs: z.number().int().min(1).max(10_000).default(50),
   })
   .strict();
 
@@ -281,6 +284,30 @@ export const TracingSettingsSchema = z
   })
   .strict();
 
+/** A JSONata expression, compiled at start-up (src/config/routes.ts). */
+const ExpressionSchema = z.string().min(1).max(8_192);
+
+/** One rule of a `switch` route: the first whose `when` is true over the input picks `target`; no `when` matches anything. */
+export const SwitchRuleSchema = z
+  .object({
+    when: ExpressionSchema.optional(),
+    target: z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -'),
+  })
+  .strict();
+
+/**
+ * A route: a name a client submits to instead of a target. `switch` picks one target by the
+ * input's content. `fanOut` and `chain` are part of the routes contract, and are refused at
+ * start-up until they are built (src/config/routes.ts says so by path).
+ */
+export const RouteFileSchema = z
+  .object({
+    switch: z.array(SwitchRuleSchema).min(1).max(100).optional(),
+    fanOut: z.unknown().optional(),
+    chain: z.unknown().optional(),
+  })
+  .strict();
+
 export const ConfigFileSchema = z
   .object({
     server: ServerSettingsSchema.default(ServerSettingsSchema.parse({})),
@@ -292,6 +319,7 @@ export const ConfigFileSchema = z
     targets: z
       .record(z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -'), TargetSchema)
       .refine((t) => Object.keys(t).length > 0, { message: 'at least one target is required' }),
+    routes: z.record(z.string().regex(TARGET_NAME, 'route names are lower-case letters, digits and -'), RouteFileSchema).default({}),
   })
   .strict();
 
@@ -342,4 +370,6 @@ export interface GatewayConfig {
   tenants: TenantsSettings;
   tracing: TracingSettings;
   targets: ReadonlyMap<string, Target>;
+  /** Routes by name, their expressions compiled (src/config/routes.ts). */
+  routes: ReadonlyMap<string, Route>;
 }

@@ -50,6 +50,8 @@ export interface JobRecord {
    * admitted it was not tracing.
    */
   traceparent?: string;
+  /** The route the client submitted to, when a route (not the client) chose the target. */
+  route?: string;
   metadata: Record<string, string>;
   payload: JobPayload;
   callback: CallbackSpec | null;
@@ -90,6 +92,7 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
     cancelRequested: r.cancelRequested ? '1' : '0',
     correlationId: r.correlationId,
     traceparent: r.traceparent ?? '',
+    route: r.route ?? '',
     metadata: JSON.stringify(r.metadata),
     payload: JSON.stringify(r.payload),
     callback: r.callback ? JSON.stringify(r.callback) : '',
@@ -126,6 +129,7 @@ export function decodeRecord(h: Record<string, string>, id: string): JobRecord |
     cancelRequested: h.cancelRequested === '1',
     correlationId: h.correlationId ?? '',
     ...(h.traceparent && { traceparent: h.traceparent }),
+    ...(h.route && { route: h.route }),
     metadata: json<Record<string, string>>(h.metadata, {}),
     payload: json<JobPayload>(h.payload, { kind: 'input' }),
     callback: json<CallbackSpec | null>(h.callback, null),

@@ -40,7 +40,10 @@ export type CallbackState = z.infer<typeof CallbackStateSchema>;
 
 export const SubmitRequestSchema = z
   .strictObject({
-    target: z.string().min(1).max(63),
+    target: z.string().min(1).max(63).optional().meta({ description: 'The target that runs the job. Give target or route, exactly one.' }),
+    route: z.string().min(1).max(63).optional().meta({
+      description: 'A route from the config (`routes:`) that picks the target by the input, instead of `target`. Give target or route, exactly one.',
+    }),
     input: z.unknown().optional().meta({ description: 'Passed to the target: the handler input, or the JSON body of an http target.' }),
     priority: z.number().int().min(0).max(1_000).optional().meta({
       description: "Higher runs first; must lie within the target's configured range.",
@@ -56,6 +59,10 @@ export const SubmitRequestSchema = z
   .refine((b) => b.delay === undefined || b.runAt === undefined, {
     message: 'give delay or runAt, not both',
     path: ['runAt'],
+  })
+  .refine((b) => (b.target === undefined) !== (b.route === undefined), {
+    message: 'give target or route, exactly one',
+    path: ['target'],
   });
 export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
 
@@ -119,6 +126,7 @@ export const JobDocumentSchema = z.object({
   deadLettered: z.boolean(),
   cancelRequested: z.boolean(),
   correlationId: z.string(),
+  route: z.string().optional().meta({ description: 'The route the job was submitted to, when a route chose its target.' }),
   traceId: z.string().regex(/^[0-9a-f]{32}$/).meta({
     description:
       "The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing).",

@@ -31,6 +31,7 @@ export function toDocument(r: JobRecord, baseUrl: string, deferred?: Deferral): 
     deadLettered: r.deadLettered,
     cancelRequested: r.cancelRequested,
     correlationId: r.correlationId,
+    ...(r.route !== undefined && { route: r.route }),
     traceId: traceIdOf(r),
     metadata: r.metadata,
     ...(deferred && r.status === 'queued' && { deferred }),

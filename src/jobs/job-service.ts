@@ -19,6 +19,7 @@ import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
 import { laneOf, limitsFor } from '../auth/tenant-limits.js';
+import { RouteSwitch } from './route-switch.js';
 import { JobObserver } from '../observability/job-observer.js';
 import type { TraceContext, Tracing } from '../observability/tracing.js';
 
@@ -34,6 +35,8 @@ export interface SubmitCommand {
   /** The request's span, when tracing is on: the enqueue's span is its child. */
   trace?: TraceContext | undefined;
   target: string;
+  /** The route whose rules chose `target` (RouteSwitch), kept on the record and shown in the document. */
+  route?: string;
   payload: JobPayload;
   priority?: number;
   delayMs?: number;
@@ -85,6 +88,7 @@ export class JobService {
     this.observer = opts.observer ?? new JobObserver();
     this.tracing = opts.tracing ?? null;
     this.replicaAck = opts.replicaAck ?? null;
+    this.routes = new RouteSwitch(config, this.observer);
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
       if (event === 'done') logger.info({ event: 'job.admission_undone', jobId: id }, 'half-stored job removed on retry');
       else if (event === 'dropped') logger.error({ event: 'job.admission_undo_dropped', jobId: id }, 'too many undos pending; this half-stored job stays');
@@ -94,6 +98,7 @@ export class JobService {
 
   private readonly admission: TenantAdmission;
   private readonly jobList: TenantJobList;
+  private readonly routes: RouteSwitch;
   /** Undos of half-stored submits that Redis refused at the time. */
   private readonly undos: RetryUntilDone;
   /** Relays the target's outbox now (bounded), after a cancel wrote it: the answer follows the freed slot. */
@@ -107,6 +112,11 @@ export class JobService {
 
   target(name: string): Target | undefined {
     return this.config.targets.get(name);
+  }
+
+  /** The target a route's rules pick for this input; refuses (422) before anything is stored. */
+  routeTarget(route: string, input: unknown): Promise<string> {
+    return this.routes.choose(route, input);
   }
 
   /**
@@ -159,6 +169,7 @@ export class JobService {
       deadLettered: false,
       cancelRequested: false,
       correlationId: cmd.correlationId,
+      ...(cmd.route !== undefined && { route: cmd.route }),
       metadata: cmd.metadata ?? {},
       payload: cmd.payload,
       callback,

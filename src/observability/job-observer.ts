@@ -18,6 +18,11 @@ export class JobObserver {
     this.metrics.jobsAccepted.inc({ target });
   }
 
+  /** A submit to a route was given a target by its rules (`none`: no rule matched, `error`: an expression failed). */
+  routed(route: string, target: string): void {
+    this.metrics.jobsRouted.inc({ route, target });
+  }
+
   /** `dueAtMs`: when the attempt became runnable (accepted, delayed until, or retry time). */
   attemptStarted(target: string, dueAtMs: number, startedAtMs: number): void {
     this.metrics.attemptsStarted.inc({ target });

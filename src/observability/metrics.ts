@@ -27,6 +27,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly jobsAccepted: Counter<'target'>;
+  readonly jobsRouted: Counter<'route' | 'target'>;
   readonly attemptsStarted: Counter<'target'>;
   readonly attemptsFailed: Counter<'target' | 'code'>;
   readonly jobsFinished: Counter<'target' | 'outcome'>;
@@ -60,6 +61,12 @@ export function createMetrics(opts: { process?: ProcessRole; defaultMetrics?: bo
       registers,
     }),
     jobsAccepted: new Counter({ name: n('jobs_accepted_total'), help: 'Jobs admitted (answered 202 or 200) by target', labelNames: ['target'], registers }),
+    jobsRouted: new Counter({
+      name: n('jobs_routed_total'),
+      help: "Submits to a route by the target its rules chose (target=\"none\": no rule matched; \"error\": an expression failed); counted before admission",
+      labelNames: ['route', 'target'],
+      registers,
+    }),
     attemptsStarted: new Counter({ name: n('job_attempts_started_total'), help: 'Attempts started by executors, by target', labelNames: ['target'], registers }),
     attemptsFailed: new Counter({
       name: n('job_attempts_failed_total'),

@@ -52,6 +52,7 @@ export interface ConfigDoc {
   auth?: Record<string, unknown>;
   tenants?: Record<string, unknown>;
   tracing?: Record<string, unknown>;
+  routes?: Record<string, unknown>;
 }
 
 /** A config file document with a unique key prefix and fast defaults (for spawned processes). */
@@ -65,6 +66,7 @@ export function testConfigDoc(doc: ConfigDoc): Required<ConfigDoc> {
     tenants: { ...doc.tenants, defaults: { requestsPerWindow: 100_000, ...(doc.tenants?.defaults as object | undefined) } },
     tracing: { ...doc.tracing },
     targets: doc.targets,
+    routes: { ...doc.routes },
   };
 }
 

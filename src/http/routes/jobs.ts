@@ -39,11 +39,14 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
       throw new ApiError('validation_failed', 'the job request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });
     }
     const body = parsed.data;
+    // The schema lets exactly one of the two through; a route's rules pick the target here.
+    const target = body.route !== undefined ? await service.routeTarget(body.route, body.input) : body.target!;
     const admitted = await service.submit({
       tenant: req.ctx.tenant,
       correlationId: req.ctx.correlationId,
       trace: req.ctx.trace,
-      target: body.target,
+      target,
+      ...(body.route !== undefined && { route: body.route }),
       payload: { kind: 'input', input: body.input },
       ...(body.priority !== undefined && { priority: body.priority }),
       ...(body.delay !== undefined && { delayMs: body.delay }),

@@ -15,7 +15,16 @@ export interface paths {
         /** The caller's jobs, newest first */
         get: operations["listJobs"];
         put?: never;
-        /** Submit a job */
+        /**
+         * Submit a job
+         * @description Give `target`, or `route` to let a route from the config (`routes:`) pick the target
+         *     by the input's content, exactly one of the two. A `switch` route's rules are
+         *     JSONata predicates over `input`, tried in order; the first that is true names the
+         *     target, and a rule without `when` is the default. They are evaluated before
+         *     anything is stored: no match is `422 no_route_match`, a failing expression
+         *     `422 expression_failed`. The job is then an ordinary job of the chosen target, and
+         *     its document names the `route`.
+         */
         post: operations["submitJob"];
         delete?: never;
         options?: never;
@@ -782,7 +791,10 @@ export interface components {
             [key: string]: string;
         };
         SubmitRequest: {
-            target: string;
+            /** @description The target that runs the job. Give target or route, exactly one. */
+            target?: string;
+            /** @description A route from the config (`routes:`) that picks the target by the input, instead of `target`. Give target or route, exactly one. */
+            route?: string;
             /** @description Passed to the target: the handler input, or the JSON body of an http target. */
             input?: unknown;
             /** @description Higher runs first; must lie within the target's configured range. */
@@ -828,6 +840,8 @@ export interface components {
             deadLettered: boolean;
             cancelRequested: boolean;
             correlationId: string;
+            /** @description The route the job was submitted to, when a route chose its target. */
+            route?: string;
             /** @description The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing). */
             traceId: string;
             metadata: {

@@ -1,0 +1,82 @@
+import jsonata from 'jsonata';
+import type { z } from 'zod';
+import type { RouteFileSchema } from './schema.js';
+
+/**
+ * Routes as the gateway runs them: every JSONata expression compiled once, at start-up,
+ * with the evaluation budget (`server.expressionTimeoutMs`) built in, so that a bad
+ * expression stops the process (exit 78, by path) instead of failing a request.
+ */
+
+/** A compiled JSONata expression and its source (for messages). */
+export interface CompiledExpression {
+  source: string;
+  /** Where it sits in the config file, e.g. `routes.billing.switch.0.when`. */
+  path: string;
+  expression: jsonata.Expression;
+}
+
+export interface SwitchRule {
+  /** Null: the default rule, which matches any input. */
+  when: CompiledExpression | null;
+  target: string;
+}
+
+export interface SwitchRoute {
+  name: string;
+  kind: 'switch';
+  rules: readonly SwitchRule[];
+}
+
+/** fanOut and chain routes come with the step tracking they need; until then the config refuses them. */
+export type Route = SwitchRoute;
+
+type RouteFile = z.infer<typeof RouteFileSchema>;
+
+/** A JSONata compile error's message, with the position jsonata reports. */
+function compileProblem(err: unknown): string {
+  const e = err as { message?: string; position?: number };
+  return `${e.message ?? String(err)}${typeof e.position === 'number' ? ` (at character ${e.position})` : ''}`;
+}
+
+function compile(source: string, path: string, timeoutMs: number, problems: string[]): CompiledExpression | null {
+  try {
+    // `stack` bounds recursion depth the way `timeout` bounds time: a runaway recursive
+    // function fails fast instead of exhausting Node's stack.
+    return { source, path, expression: jsonata(source, { timeout: timeoutMs, stack: 500 }) };
+  } catch (err) {
+    problems.push(`${path}: not a valid JSONata expression: ${compileProblem(err)}`);
+    return null;
+  }
+}
+
+/**
+ * Compiles the file's routes against the configured targets. Every problem is reported by
+ * its path in `problems` (the caller lists them with the rest of the file's); the routes
+ * returned are only meaningful when there are none.
+ */
+export function compileRoutes(file: Readonly<Record<string, RouteFile>>, targets: ReadonlySet<string>, timeoutMs: number, problems: string[]): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const [name, raw] of Object.entries(file)) {
+    const at = `routes.${name}`;
+    const kinds = (['fanOut', 'chain', 'switch'] as const).filter((k) => raw[k] !== undefined);
+    if (kinds.length !== 1) {
+      problems.push(`${at}: give exactly one of fanOut, chain or switch${kinds.length ? ` (it has ${kinds.join(' and ')})` : ''}`);
+      continue;
+    }
+    if (raw.switch === undefined) {
+      problems.push(`${at}.${kinds[0]}: ${kinds[0]} routes are not supported by this version of the gateway yet; only switch routes are`);
+      continue;
+    }
+    const rules: SwitchRule[] = [];
+    raw.switch.forEach((rule, i) => {
+      const path = `${at}.switch.${i}`;
+      if (!targets.has(rule.target)) problems.push(`${path}.target: no target named "${rule.target}"`);
+      if (rule.when === undefined && i < raw.switch!.length - 1) problems.push(`${path}: a rule without when matches every input, so it must be the last rule`);
+      const when = rule.when === undefined ? null : compile(rule.when, `${path}.when`, timeoutMs, problems);
+      rules.push(Object.freeze({ when, target: rule.target }));
+    });
+    routes.set(name, Object.freeze({ name, kind: 'switch', rules: Object.freeze(rules) }));
+  }
+  return routes;
+}
