@@ -208,7 +208,8 @@ async function renderTimeline() {
     return;
   }
   const { job, tenant, attempts, deliveries, traceUrl } = data;
-  const steps = [{ at: job.createdAt, text: `accepted for target ${job.target} (tenant ${tenant}, request ${job.correlationId})` }];
+  const routed = job.route ? ` by route ${job.route}` : '';
+  const steps = [{ at: job.createdAt, text: `accepted for target ${job.target}${routed} (tenant ${tenant}, request ${job.correlationId})` }];
   for (const a of attempts) {
     const err = a.error ? ` — ${a.error.code}: ${a.error.message}` : '';
     const retry = a.retryDelayMs !== undefined ? `, retried after ${a.retryDelayMs} ms` : '';

@@ -52,6 +52,7 @@ describe('operator dashboard in a real browser', () => {
           // Fairness between tenants, and no executor: a window of 4 in BullMQ, the rest in the tenant's lane.
           lanes: { kind: 'handler', handler: 'echo', concurrency: 1, fairness: 'tenant' },
         },
+        routes: { 'echo-or-fail': { switch: [{ when: 'fail = true', target: 'fail' }, { target: 'echo' }] } },
         auth,
         // Loopback and a port nothing listens on: the link is only rendered, never followed.
         tracing: { viewerUrl: 'http://127.0.0.1:9/trace/{traceId}?from=dashboard' },
@@ -72,6 +73,7 @@ describe('operator dashboard in a real browser', () => {
     upstream.respondWith({ status: 500, body: 'upstream down' });
     ids.api = await submit({ target: 'api', input: { n: 1 } });
     ids.waiting = await submit({ target: 'idle' });
+    ids.routed = await submit({ route: 'echo-or-fail', input: { n: 1 } });
     for (let i = 0; i < 6; i++) expect((await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).send({ target: 'lanes' })).status).toBe(202);
 
     browser = await chromium.launch({
@@ -143,6 +145,15 @@ describe('operator dashboard in a real browser', () => {
     expect(await trace.getAttribute('href')).toBe(`http://127.0.0.1:9/trace/${traceId}?from=dashboard`);
     expect(await trace.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await trace.textContent()).toContain(traceId);
+  });
+
+  it("names the route that chose a job's target in its timeline", async () => {
+    await page.goto(`${base}/admin#job=${ids.routed}`);
+    const timeline = page.locator('[data-testid=timeline]');
+    await expect.poll(() => timeline.textContent()).toContain('accepted for target echo by route echo-or-fail (tenant acme');
+    // A job submitted to its target directly names no route.
+    await page.goto(`${base}/admin#job=${ids.retried}`);
+    await expect.poll(() => timeline.textContent()).toContain('accepted for target flaky (tenant acme');
   });
 
   it('pauses a target from its button', async () => {

@@ -29,6 +29,7 @@ describe('GatewayClient against the real gateway', () => {
           ...DEMO_TARGETS,
           shop: { kind: 'http', url: `${upstream.url}/base`, forwardHeaders: ['content-type', 'x-shop'] },
         },
+        routes: { 'echo-or-fail': { switch: [{ when: 'fail = true', target: 'fail' }, { target: 'echo' }] } },
       }),
     });
     client = new GatewayClient({ baseUrl: gw.url, apiKey: tokens.acme });
@@ -47,6 +48,13 @@ describe('GatewayClient against the real gateway', () => {
     expect(done.status).toBe('succeeded');
     expect(job.document).toBe(done);
     expect(await job.result()).toEqual({ echo: { hello: 'world', delayMs: 200 } });
+  });
+
+  it('submits to a route: the job runs on the target its rules pick, and its document names the route', async () => {
+    const echoed = await client.submit({ route: 'echo-or-fail', input: { n: 1 } }, { wait: 5 });
+    expect(echoed.document).toMatchObject({ target: 'echo', route: 'echo-or-fail', status: 'succeeded' });
+    const failed = await client.submit({ route: 'echo-or-fail', input: { fail: true } }, { wait: 5 });
+    expect(failed.document).toMatchObject({ target: 'fail', route: 'echo-or-fail', status: 'failed' });
   });
 
   it('sends an Idempotency-Key of its own making, or the caller\'s; the same key gives the same job', async () => {
