@@ -94,6 +94,22 @@ describe('start-up: configuration', () => {
     }
   }, 60_000);
 
+  it("exits 78 naming a route's bad expression and unknown target by path, and refuses a fan-out route as not built", async () => {
+    const path = writeConfigFile({
+      targets: { echo: { kind: 'handler', handler: 'echo' } },
+      routes: {
+        broken: { switch: [{ when: 'region = ', target: 'echo' }, { when: 'true', target: 'ghost' }, { target: 'echo' }] },
+        spread: { fanOut: [{ target: 'echo' }] },
+      },
+    });
+    const { code, stderr } = await exitedWith(spawnEntry(GATEWAY_ENTRY, { GATEWAY_CONFIG: path }));
+    expect(code, stderr).toBe(78);
+    expect(stderr).toMatch(/^ {2}- routes\.broken\.switch\.0\.when: not a valid JSONata expression: /m);
+    expect(stderr).toMatch(/^ {2}- routes\.broken\.switch\.1\.target: no target named "ghost"$/m);
+    expect(stderr).toMatch(/^ {2}- routes\.spread\.fanOut: fanOut routes are not supported by this version/m);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  }, 30_000);
+
   it('exits 78 on an invalid environment, naming each bad variable', async () => {
     const p = spawnEntry(GATEWAY_ENTRY, { PORT: 'eighty', LOG_LEVEL: 'loud', REDIS_URL: 'http://127.0.0.1:6379' });
     const { code, stderr } = await exitedWith(p);

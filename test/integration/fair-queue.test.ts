@@ -123,6 +123,16 @@ describe('FairQueues', () => {
     expect((await fair.backlog(t.name)).waiting).toBe(0);
   });
 
+  it('a job that ended in its lane costs its tenant no turn', async () => {
+    const t = fresh();
+    const a = await t.backlog('a', 3);
+    await t.backlog('b', 3);
+    await t.end(a[0]!);
+    await t.end(a[1]!);
+    // a's two ended jobs are dropped at its turn, and a3 goes in their place, before b's.
+    expect(await t.take()).toEqual(['a3', 'b4', 'b5', 'b6']);
+  });
+
   it('jobs taken by a process that died before adding them are handed out again after the lease, if still queued', async () => {
     const t = fresh();
     await t.backlog('a', 2, { weight: 1 }, 3);

@@ -124,6 +124,8 @@ local function take(window, levels)
       else
         local lane = laneKey(level, tenant)
         local popped = redis.call('ZPOPMIN', lane)
+        -- Only a job dispatched costs its tenant a turn: one that had ended in the lane is free.
+        local served = false
         if #popped > 0 then
           local id = popped[1]
           redis.call('HINCRBY', KEYS[1], 'queued', -1)
@@ -140,9 +142,10 @@ local function take(window, levels)
             out[#out + 1] = id
             out[#out + 1] = level
             room = room - 1
+            served = true
           end
         end
-        local next = vt + 1 / t.weight
+        local next = served and vt + 1 / t.weight or vt
         if redis.call('ZCARD', lane) == 0 then retire(level, tenant, next) else redis.call('ZADD', ring, next, tenant) end
       end
     end
