@@ -74,9 +74,20 @@ describe('switch routes', () => {
     expect(await stored()).toEqual(before);
   });
 
+  it('an Idempotency-Key replays the first answer: the rules are not run again', async () => {
+    const send = () => stack.request.post('/v1/jobs').set(bearer(tokens.acme)).set('Idempotency-Key', '"route-once"').send({ route: 'billing-by-region', input: { region: 'eu' } });
+    const first = await send();
+    const again = await send();
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body).toMatchObject({ id: first.body.id, target: 'billing-eu', route: 'billing-by-region' });
+  });
+
   it('counts each decision per route and target', async () => {
     const res = await stack.request.get('/metrics').set(bearer(tokens.prom));
-    expect(sample(res.text, 'asyncgw_jobs_routed_total', { route: 'billing-by-region', target: 'billing-eu' })).toBe(1);
+    // Two: the first test's, and the idempotent pair's first (its replay ran no rule).
+    expect(sample(res.text, 'asyncgw_jobs_routed_total', { route: 'billing-by-region', target: 'billing-eu' })).toBe(2);
     expect(sample(res.text, 'asyncgw_jobs_routed_total', { route: 'billing-by-region', target: 'billing-global' })).toBe(1);
     expect(sample(res.text, 'asyncgw_jobs_routed_total', { route: 'eu-only', target: 'none' })).toBe(1);
     expect(sample(res.text, 'asyncgw_jobs_routed_total', { route: 'picky', target: 'error' })).toBe(1);
