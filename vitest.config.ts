@@ -38,6 +38,8 @@ const CLUSTER_SUITES = [
   'test/integration/expiry.test.ts',
   'test/integration/circuit-deferral.test.ts',
   'test/integration/concurrency-gate.test.ts',
+  // A batch's hash and list on its own slot, its jobs' statuses read across theirs.
+  'test/integration/batches.test.ts',
   // The dashboard and bull-board's raw queue view, in the browser, on the cluster.
   'test/e2e/dashboard.test.ts',
 ];

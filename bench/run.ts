@@ -85,7 +85,7 @@ const opts = {
 };
 const RUNTIME = argv.runtime ?? (SMOKE ? 'tsx' : 'compiled');
 if (RUNTIME !== 'tsx' && RUNTIME !== 'compiled') throw new Error(`--runtime is tsx or compiled, not ${RUNTIME}`);
-const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'executor-breaker', 'executor-fair', 'webhooks'] as const;
+const ALL_CASES = ['express-202', 'submit', 'submit-traced', 'status', 'submit-idle', 'prefer-wait', 'latency', 'memory', 'executor', 'executor-breaker', 'executor-fair', 'batch', 'webhooks'] as const;
 type CaseId = (typeof ALL_CASES)[number];
 const chosen = new Set<string>(argv.cases ? argv.cases.split(',').map((c) => c.trim()) : ALL_CASES);
 for (const c of chosen) if (!(ALL_CASES as readonly string[]).includes(c)) throw new Error(`unknown case ${c} (known: ${ALL_CASES.join(', ')})`);
@@ -326,6 +326,14 @@ interface Ctx {
 
 const SUBMIT_BODY = JSON.stringify({ target: 'submit', input: { n: 1 } });
 const ECHO_BODY = JSON.stringify({ target: 'echo', input: { n: 1 } });
+/** The batch case's request: 100 jobs of the submit case's shape. */
+const BATCH_SIZE = 100;
+const BATCH_BODY = JSON.stringify({ jobs: Array.from({ length: BATCH_SIZE }, (_, n) => ({ target: 'submit', input: { n } })) });
+
+/** A load round of batch requests counted in jobs: throughput and the per-item CPU are per job, latency stays per request. */
+function perJob(r: LoadRound, jobsPerRequest: number): LoadRound {
+  return { ...r, items: r.items * jobsPerRequest, load: { ...r.load, rps: r.load.rps * jobsPerRequest } };
+}
 
 /**
  * One measured load run: the SUT's and Redis's CPU and RSS over the measured part only.
@@ -514,6 +522,18 @@ async function httpCases(ctx: Ctx): Promise<void> {
     addInfo('submit throughput / featured Express', ours.featuredRatio, 'x');
     addCheck('submit p99 / Express+BullMQ p99', ours.p99Ratio!, '<=', 1.5, 'x');
     addInfo('submit p99 / featured Express p99', ours.featuredP99Ratio, 'x');
+  }
+
+  if (wants('batch')) {
+    say(`case batch: jobs admitted per second in POST /v1/batches of ${BATCH_SIZE} vs single POST /v1/jobs submits`);
+    const [singleRuns, batchRuns] = await alternateAll([
+      () => loadRun({ url: `${p.gatewayUrl}/v1/jobs`, method: 'POST', headers: { ...json, ...auth }, body: SUBMIT_BODY }, p.gateway.pid, redis),
+      () => loadRun({ url: `${p.gatewayUrl}/v1/batches`, method: 'POST', headers: { ...json, ...auth }, body: BATCH_BODY }, p.gateway.pid, redis).then((r) => perJob(r, BATCH_SIZE)),
+    ]);
+    const title = `jobs admitted, ${opts.connections} connections (latency: per request)`;
+    const single = loadRow('batch', title, 'gateway, single submits', 'baseline', 'jobs/s', singleRuns!);
+    const batched = loadRow('batch', title, `gateway, batches of ${BATCH_SIZE}`, 'ours', 'jobs/s', batchRuns!);
+    compare(batched, single);
   }
 
   await submitTracedCase(ctx);

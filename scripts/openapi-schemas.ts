@@ -21,6 +21,8 @@ const GENERATED: Record<string, z.ZodType> = {
   SubmitRequest: S.SubmitRequestSchema,
   JobDocument: S.JobDocumentSchema,
   JobList: S.JobListSchema,
+  BatchRequest: S.BatchRequestSchema,
+  BatchDocument: S.BatchDocumentSchema,
   Problem: S.ProblemSchema,
   Delivery: S.DeliverySchema,
 };

@@ -197,6 +197,10 @@ export const ServerSettingsSchema = z
     corsOrigins: z.array(z.url()).default([]),
     /** Prefix of every Redis key (BullMQ's included). */
     keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('ag'),
+    /** The most jobs one POST /v1/batches may hold. */
+    maxBatchJobs: z.number().int().min(1).max(1_000).default(1_000),
+    /** The largest body POST /v1/batches takes, every item's envelope and input together. */
+    maxBatchBytes: z.number().int().min(1_024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
     /** The time budget of one evaluation of a route's expression; past it the evaluation fails. */
     expressionTimeoutMs: z.number().int().min(1).max(10_000).default(50),
   })

@@ -14,6 +14,7 @@ export const ERROR_CATALOGUE = {
   forbidden: { status: 403, title: 'The API key lacks the role for this call' },
   route_not_found: { status: 404, title: 'No such route' },
   job_not_found: { status: 404, title: 'No such job' },
+  batch_not_found: { status: 404, title: 'No such batch' },
   target_not_found: { status: 404, title: 'No such target' },
   dead_letter_not_found: { status: 404, title: 'No such dead letter' },
   job_not_finished: { status: 409, title: 'Job has not finished' },

@@ -51,6 +51,24 @@ export function jobSlotTag(id: string): string {
   return id.slice(4, 4 + SLOT_TAG_CHARS);
 }
 
+/**
+ * `bat_` + 128 random bits in base64url. Its first 4 characters are its slot tag
+ * (batchSlotTag), so batches spread over a cluster's slots and a read needs only the id.
+ */
+export function newBatchId(): string {
+  return `bat_${randomId()}`;
+}
+
+export function batchSlotTag(id: string): string {
+  return id.slice(4, 4 + SLOT_TAG_CHARS);
+}
+
+export const BATCH_ID = /^bat_[A-Za-z0-9_-]{22}$/;
+
+export function isBatchId(value: string): boolean {
+  return BATCH_ID.test(value);
+}
+
 /** What every job id looks like (see newJobId). */
 export const JOB_ID = /^job_[A-Za-z0-9_-]{26}$/;
 

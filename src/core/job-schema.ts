@@ -66,6 +66,18 @@ export const SubmitRequestSchema = z
   });
 export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
 
+/** The most jobs one batch may hold (`server.maxBatchJobs` may lower it). */
+export const MAX_BATCH_JOBS = 1_000;
+
+export const BatchRequestSchema = z
+  .strictObject({
+    jobs: z.array(SubmitRequestSchema).min(1).max(MAX_BATCH_JOBS).meta({
+      description: 'Submit envelopes, as for POST /v1/jobs, each with `target` or `route`. All are validated first: one bad item refuses the whole batch, each error pointing at `/jobs/<index>/…`.',
+    }),
+  })
+  .meta({ description: 'Several jobs admitted together: all of them, or (on any refusal) none.' });
+export type BatchRequest = z.infer<typeof BatchRequestSchema>;
+
 export const JobErrorSchema = z.object({
   code: z.string().meta({ description: 'Stable, machine-readable: e.g. handler_error, upstream_status, timeout, expired.' }),
   message: z.string(),
@@ -152,6 +164,21 @@ export const DeliverySchema = z.object({
   outcome: z.enum(['delivered', 'retrying', 'failed']),
 });
 export type Delivery = z.infer<typeof DeliverySchema>;
+
+/** A batch's job as its document lists it: `expired` when the job's record is gone (past its retention). */
+export const BatchJobStatusSchema = z.enum([...JOB_STATUSES, 'expired']);
+
+export const BatchDocumentSchema = z.object({
+  id: z.string().regex(/^bat_[A-Za-z0-9_-]{22}$/).meta({ description: '`bat_` and 128 random bits (base64url). Opaque.' }),
+  status: z.enum(['running', 'completed']).meta({ description: 'completed once every job has ended (succeeded, failed or canceled).' }),
+  createdAt: iso,
+  counts: z
+    .object(Object.fromEntries(BatchJobStatusSchema.options.map((s) => [s, z.number().int().min(0)])) as Record<z.infer<typeof BatchJobStatusSchema>, z.ZodNumber>)
+    .meta({ description: 'Jobs by status; every status is present, 0 when none.' }),
+  jobs: z.array(z.object({ id: z.string(), status: BatchJobStatusSchema })).meta({ description: "Each item's job, in the request's order." }),
+  links: z.object({ self: z.string() }),
+});
+export type BatchDocument = z.infer<typeof BatchDocumentSchema>;
 
 export const JobListSchema = z.object({
   items: z.array(JobDocumentSchema),

@@ -1,4 +1,4 @@
-import { jobSlotTag, slotTag } from './ids.js';
+import { batchSlotTag, jobSlotTag, slotTag } from './ids.js';
 
 /**
  * Every Redis key and channel the gateway and the workers use, in one place.
@@ -13,6 +13,9 @@ import { jobSlotTag, slotTag } from './ids.js';
 export interface Keys {
   readonly prefix: string;
   job(id: string): string;
+  /** A batch's hash (tenant, createdAt, size) and the list of its jobs' ids, on the batch's own slot. */
+  batch(id: string): string;
+  batchJobs(id: string): string;
   jobEvents(id: string): string;
   jobAttempts(id: string): string;
   jobDeliveries(id: string): string;
@@ -63,6 +66,8 @@ export function createKeys(prefix: string): Keys {
   return Object.freeze({
     prefix,
     job: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}`,
+    batch: (id: string) => `${prefix}:batch:{${batchSlotTag(id)}}:${id}`,
+    batchJobs: (id: string) => `${prefix}:batch:{${batchSlotTag(id)}}:${id}:jobs`,
     jobEvents: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:history`,
     jobAttempts: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:attempts`,
     jobDeliveries: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:deliveries`,

@@ -17,6 +17,8 @@ import { errorHandler } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { healthRouter } from './routes/health.js';
 import { jobsRouter } from './routes/jobs.js';
+import { batchesRouter } from './routes/batches.js';
+import type { BatchService } from '../jobs/batch-service.js';
 import { JobDeferrals } from '../jobs/job-deferrals.js';
 import { transparentRouter } from './routes/transparent.js';
 import { dashboardPublicRouter, dashboardRouter } from './routes/dashboard.js';
@@ -34,6 +36,7 @@ export interface AppDeps {
   /** The tenants' request rate for everything but submits (submits are counted at admission). */
   rateLimiter: BatchedRateLimiter;
   jobs: JobService;
+  batches: BatchService;
   admin: AdminService;
   /** The producer connection, for readiness and to tell an outage from a bug. */
   redis: RedisClient;
@@ -50,7 +53,7 @@ export interface AppDeps {
 }
 
 /** Requests that submit a job: their rate is counted by the admission script, with their quota. */
-const isSubmit = (req: Request) => (req.method === 'POST' && req.path === '/v1/jobs') || req.path.startsWith('/v1/async/');
+const isSubmit = (req: Request) => (req.method === 'POST' && (req.path === '/v1/jobs' || req.path === '/v1/batches')) || req.path.startsWith('/v1/async/');
 
 /** Wires the gateway's HTTP API. Never listens: src/server.ts and the tests do that. */
 export function createApp(deps: AppDeps): Express {
@@ -93,6 +96,7 @@ export function createApp(deps: AppDeps): Express {
   const idem = idempotency(deps.idempotency, deps.config.tenants);
   const held = new HeldRequests(deps.config.tenants, deps.config.server.maxWaiting, deps.config.server.pollAfterSeconds, deps.metrics);
   app.use(jobsRouter(deps.config, deps.jobs, idem, held, new JobDeferrals(deps.fleet, deps.config.targets)));
+  app.use(batchesRouter(deps.config, deps.batches, idem, held));
   app.use(transparentRouter(deps.config, deps.jobs, idem, held));
   app.use(adminRouter(deps.config, deps.admin));
   app.use(dashboardRouter(deps.queues, [...deps.config.targets.keys()]));

@@ -3,7 +3,7 @@ import { ApiError, type RateLimitState } from '../core/errors.js';
 import { newJobId } from '../core/ids.js';
 import type { JobQueues } from '../core/job-queues.js';
 import type { JobPayload, JobRecord } from '../core/job-record.js';
-import { isTerminal, type JobStatus } from '../core/job-schema.js';
+import { isTerminal, type JobStatus, type SubmitRequest } from '../core/job-schema.js';
 import type { JobStore } from '../core/job-store.js';
 import { decodeCursor, type ListFilter, type ListPage, type TenantJobList } from '../core/tenant-job-list.js';
 import { finishJob } from '../core/finish-job.js';
@@ -27,6 +27,15 @@ import type { TraceContext, Tracing } from '../observability/tracing.js';
 export interface Admitted {
   record: JobRecord;
   rateLimit: RateLimitState;
+}
+
+/** A job checked and ready to admit (JobService.prepare), nothing of it stored yet. */
+export interface PreparedJob {
+  cmd: SubmitCommand;
+  target: Target;
+  record: JobRecord;
+  now: number;
+  dueAt: number;
 }
 
 export interface SubmitCommand {
@@ -114,9 +123,28 @@ export class JobService {
     return this.config.targets.get(name);
   }
 
-  /** The target a route's rules pick for this input; refuses (422) before anything is stored. */
-  routeTarget(route: string, input: unknown): Promise<string> {
-    return this.routes.choose(route, input);
+  /**
+   * The submit command of a `POST /v1/jobs` envelope, or of a batch's item at `at`
+   * (`/jobs/3`, for its errors' pointers). With `route`, the route's rules pick the target
+   * for the input here, refusing (422) before anything is stored.
+   */
+  async commandFor(caller: Pick<SubmitCommand, 'tenant' | 'correlationId' | 'trace'>, body: SubmitRequest, at = ''): Promise<SubmitCommand> {
+    // The schema lets exactly one of target and route through.
+    const target = body.route !== undefined ? await this.routes.choose(body.route, body.input) : body.target!;
+    return {
+      tenant: caller.tenant,
+      correlationId: caller.correlationId,
+      trace: caller.trace,
+      target,
+      ...(body.route !== undefined && { route: body.route }),
+      payload: { kind: 'input', input: body.input },
+      ...(body.priority !== undefined && { priority: body.priority }),
+      ...(body.delay !== undefined && { delayMs: body.delay }),
+      ...(body.runAt !== undefined && { runAt: body.runAt }),
+      ...(body.ttl !== undefined && { ttlMs: body.ttl }),
+      ...(body.metadata !== undefined && { metadata: body.metadata }),
+      ...(body.callback !== undefined && { callback: body.callback, ...(at && { callbackPath: `${at}/callback/url` }) }),
+    };
   }
 
   /**
@@ -125,6 +153,14 @@ export class JobService {
    * with the tenant's rate window as it stands.
    */
   async submit(cmd: SubmitCommand): Promise<Admitted> {
+    return this.accept(await this.prepare(cmd));
+  }
+
+  /**
+   * A submit's first half: every check against the target's policy, and the record it would
+   * store. Nothing is written; a batch prepares all its jobs before it admits any.
+   */
+  async prepare(cmd: SubmitCommand): Promise<PreparedJob> {
     const target = this.target(cmd.target);
     if (!target) {
       throw new ApiError('unknown_target', `no target named "${cmd.target}"`, {
@@ -175,6 +211,12 @@ export class JobService {
       callback,
       callbackState: callback ? 'pending' : null,
     };
+    return { cmd, target, record, now, dueAt };
+  }
+
+  /** A submit's second half: admission, then the record and its queue entry (a refusal leaves nothing). */
+  async accept(prepared: PreparedJob): Promise<Admitted> {
+    const { cmd, target, record, now, dueAt } = prepared;
     if (!this.tracing) return this.admit(cmd, target, record, now, dueAt);
     // The record keeps the enqueue span's context: the attempts and deliveries, on other
     // processes, are its children.
@@ -188,6 +230,19 @@ export class JobService {
       enqueue.end(err);
       throw err;
     }
+  }
+
+  /**
+   * Takes an accepted job back out (a batch whose other jobs were refused): its record and
+   * its queue entry, now or, when Redis refuses, as soon as it takes it. Its tenant's
+   * in-flight slot is freed by the in-flight audit once the record is gone.
+   */
+  async withdraw(record: JobRecord): Promise<void> {
+    const run = async () => {
+      await this.store.delete(record);
+      await this.queues.removeWaiting(record.target, record.id, record);
+    };
+    await run().catch(() => this.undos.add(record.id, run));
   }
 
   /** Admission, then the record and the queue entry together; never leaves half a job behind. */

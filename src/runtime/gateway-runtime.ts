@@ -15,6 +15,8 @@ import { closeRedis, createRedis, type RedisClient, type RedisTarget } from '../
 import { createApp } from '../http/app.js';
 import { AdminService } from '../jobs/admin-service.js';
 import { JobService } from '../jobs/job-service.js';
+import { BatchService } from '../jobs/batch-service.js';
+import { BatchStore } from '../core/batch-store.js';
 import { ReplicaAck } from '../core/replica-ack.js';
 import { indexHorizonMs } from './index-horizon.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
@@ -108,6 +110,7 @@ export async function createGatewayRuntime(opts: {
   const app = createApp({
     config,
     jobs,
+    batches: new BatchService(config, jobs, new BatchStore(redis, keys), logger),
     admin,
     redis,
     logger,

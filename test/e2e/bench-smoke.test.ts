@@ -57,10 +57,10 @@ describe('bench smoke mode', () => {
     const result = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchResult;
     expect(result).toMatchObject({ mode: 'smoke', error: null });
     const cases = new Set(result.rows.map((r) => r.case));
-    expect([...cases].sort()).toEqual(['executor', 'executor-breaker', 'executor-fair', 'express-202', 'latency', 'memory', 'prefer-wait', 'status', 'submit', 'submit-idle', 'submit-traced', 'webhooks']);
+    expect([...cases].sort()).toEqual(['batch', 'executor', 'executor-breaker', 'executor-fair', 'express-202', 'latency', 'memory', 'prefer-wait', 'status', 'submit', 'submit-idle', 'submit-traced', 'webhooks']);
     // Each compared case has our row and its baseline's, with a figure measured for both;
     // submit and status also have the featured baseline's (hand-written Express with the same features).
-    for (const c of ['submit', 'status', 'executor', 'executor-fair', 'webhooks']) {
+    for (const c of ['submit', 'status', 'executor', 'executor-fair', 'batch', 'webhooks']) {
       const rows = result.rows.filter((r) => r.case === c);
       expect(rows.map((r) => r.role).sort(), c).toEqual(c === 'submit' || c === 'status' ? ['baseline', 'featured', 'ours'] : ['baseline', 'ours']);
       for (const r of rows) expect(r.throughput, `${c} ${r.role}`).toBeGreaterThan(0);

@@ -1,7 +1,7 @@
 import { toBase64 } from './hmac.js';
 import { JobHandle } from './job.js';
 import { Transport, type RetryMode, type TransportOptions } from './transport.js';
-import type { JobDocument, JobPage, JobStatus, SubmitRequest } from './types.js';
+import type { BatchDocument, JobDocument, JobPage, JobStatus, SubmitRequest } from './types.js';
 
 export type GatewayClientOptions = TransportOptions;
 
@@ -91,6 +91,27 @@ export class GatewayClient {
       },
       options,
     );
+  }
+
+  /**
+   * Submits several jobs at once (`POST /v1/batches`), all or none: resolves with the batch's
+   * document once every job is stored. Idempotency as for `submit` (the options' `wait` is
+   * ignored here: wait with `batch(id, { wait })`).
+   */
+  async submitBatch(jobs: SubmitRequest[], options: Omit<SubmitOptions, 'wait'> = {}): Promise<BatchDocument> {
+    const key = options.idempotencyKey === undefined ? newIdempotencyKey() : options.idempotencyKey;
+    const headers: Record<string, string> = { ...options.headers };
+    if (key !== null) headers['idempotency-key'] = sfString(key);
+    if (options.requestId) headers['x-request-id'] = options.requestId;
+    const { value } = await this.transport.json<BatchDocument>({ method: 'POST', path: '/v1/batches', json: { jobs }, headers, signal: options.signal, retry: key === null ? 'none' : 'safe' });
+    return value;
+  }
+
+  /** A batch's document; with `wait` (seconds), held until every job has ended or the time passes. */
+  async batch(id: string, options: { wait?: number; signal?: AbortSignal } = {}): Promise<BatchDocument> {
+    const query = options.wait ? new URLSearchParams({ wait: String(Math.max(0, Math.floor(options.wait))) }) : undefined;
+    const { value } = await this.transport.json<BatchDocument>({ method: 'GET', path: `/v1/batches/${encodeURIComponent(id)}`, query, signal: options.signal, retry: 'safe' });
+    return value;
   }
 
   /** A handle to an existing job, e.g. one submitted before a restart. Makes no request. */

@@ -9,6 +9,10 @@ export type JobDocument = Schemas['JobDocument'];
 export type JobStatus = Schemas['JobStatus'];
 /** A failed job's `error`. */
 export type JobError = Schemas['JobError'];
+/** The body of `POST /v1/batches`. */
+export type BatchRequest = Schemas['BatchRequest'];
+/** A batch: its jobs in order, counted by status (`POST /v1/batches`, `GET /v1/batches/{id}`). */
+export type BatchDocument = Schemas['BatchDocument'];
 /** A page of `GET /v1/jobs`. */
 export type JobPage = Schemas['JobList'];
 /** An application/problem+json body. */

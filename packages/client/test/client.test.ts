@@ -57,6 +57,17 @@ describe('GatewayClient against the real gateway', () => {
     expect(failed.document).toMatchObject({ target: 'fail', route: 'echo-or-fail', status: 'failed' });
   });
 
+  it('submits a batch, all or none, and waits for it to complete', async () => {
+    const batch = await client.submitBatch([{ target: 'echo', input: { n: 1 } }, { route: 'echo-or-fail', input: { fail: true } }]);
+    expect(batch).toMatchObject({ status: 'running', counts: { queued: 2 } });
+    const done = await client.batch(batch.id, { wait: 10 });
+    expect(done).toMatchObject({ id: batch.id, status: 'completed', counts: { succeeded: 1, failed: 1 } });
+    expect(done.jobs.map((j) => j.id)).toEqual(batch.jobs.map((j) => j.id));
+    const refused = await client.submitBatch([{ target: 'echo' }, { target: 'nope' }]).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect((refused as GatewayError).errors[0]?.path).toBe('/jobs/1/target');
+  });
+
   it('sends an Idempotency-Key of its own making, or the caller\'s; the same key gives the same job', async () => {
     const rec = recordingFetch();
     const c = new GatewayClient({ baseUrl: gw.url, apiKey: tokens.acme, fetch: rec.fetch });

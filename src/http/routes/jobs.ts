@@ -38,23 +38,7 @@ export function jobsRouter(config: GatewayConfig, service: JobService, idempoten
     if (!parsed.success) {
       throw new ApiError('validation_failed', 'the job request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });
     }
-    const body = parsed.data;
-    // The schema lets exactly one of the two through; a route's rules pick the target here.
-    const target = body.route !== undefined ? await service.routeTarget(body.route, body.input) : body.target!;
-    const admitted = await service.submit({
-      tenant: req.ctx.tenant,
-      correlationId: req.ctx.correlationId,
-      trace: req.ctx.trace,
-      target,
-      ...(body.route !== undefined && { route: body.route }),
-      payload: { kind: 'input', input: body.input },
-      ...(body.priority !== undefined && { priority: body.priority }),
-      ...(body.delay !== undefined && { delayMs: body.delay }),
-      ...(body.runAt !== undefined && { runAt: body.runAt }),
-      ...(body.ttl !== undefined && { ttlMs: body.ttl }),
-      ...(body.metadata !== undefined && { metadata: body.metadata }),
-      ...(body.callback !== undefined && { callback: body.callback }),
-    });
+    const admitted = await service.submit(await service.commandFor(req.ctx, parsed.data));
     await respondToSubmit(req, res, service, settings, admitted, held);
   });
 
@@ -128,18 +112,18 @@ function sendResult(res: Response, record: JobRecord, config: GatewayConfig, pol
  * JSON.parse makes `__proto__` an own key, which zod's record parser skips rather than
  * refuses: the envelope and its metadata must not carry one (the free-form input may).
  */
-function refusePrototypeKeys(body: unknown): void {
+export function refusePrototypeKeys(body: unknown, at = ''): void {
   const bad = ['__proto__', 'constructor', 'prototype'];
   const check = (obj: unknown, path: string) => {
     if (obj === null || typeof obj !== 'object') return;
     const key = bad.find((k) => Object.hasOwn(obj, k));
     if (key) throw new ApiError('validation_failed', 'the job request is invalid', { errors: [{ path: `${path}/${key}`, message: 'this key is not allowed' }] });
   };
-  check(body, '');
-  if (body && typeof body === 'object' && Object.hasOwn(body, 'metadata')) check((body as { metadata: unknown }).metadata, '/metadata');
+  check(body, at);
+  if (body && typeof body === 'object' && Object.hasOwn(body, 'metadata')) check((body as { metadata: unknown }).metadata, `${at}/metadata`);
 }
 
-function parseWait(raw: unknown): number {
+export function parseWait(raw: unknown): number {
   if (raw === undefined) return 0;
   if (typeof raw !== 'string' || !/^\d{1,6}$/.test(raw)) {
     throw new ApiError('invalid_parameter', 'wait must be a whole number of seconds', { errors: [{ path: 'wait', message: 'expected an integer' }] });

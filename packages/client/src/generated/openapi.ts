@@ -32,6 +32,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit several jobs at once, all or none
+         * @description `jobs` holds 1 to `server.maxBatchJobs` (default 1000) submit envelopes, each as for
+         *     `POST /v1/jobs` (with `target` or `route`). Every item is checked first: any invalid
+         *     item makes the whole batch a `422` whose `errors` point at `/jobs/<index>/…`, and
+         *     nothing is stored. A valid batch's jobs are then admitted together. If any is refused
+         *     (the tenant's quota or rate, a full queue), the others are taken back out, and the
+         *     answer is that refusal. Each job counts against the tenant's rate and quota as one
+         *     submit. The jobs are ordinary jobs of their tenant, each readable at its own URL.
+         *     `Idempotency-Key` works as on `POST /v1/jobs`. Batch callbacks (`batch.completed`)
+         *     are not built yet.
+         */
+        post: operations["submitBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The batch id (`bat_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** The batch document (optionally long-polled until every job has ended) */
+        get: operations["getBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}": {
         parameters: {
             query?: never;
@@ -900,6 +948,40 @@ export interface components {
             /** @enum {string} */
             outcome: "delivered" | "retrying" | "failed";
         };
+        /** @description Several jobs admitted together: all of them, or (on any refusal) none. */
+        BatchRequest: {
+            /** @description Submit envelopes, as for POST /v1/jobs, each with `target` or `route`. All are validated first: one bad item refuses the whole batch, each error pointing at `/jobs/<index>/…`. */
+            jobs: components["schemas"]["SubmitRequest"][];
+        };
+        BatchDocument: {
+            /** @description `bat_` and 128 random bits (base64url). Opaque. */
+            id: string;
+            /**
+             * @description completed once every job has ended (succeeded, failed or canceled).
+             * @enum {string}
+             */
+            status: "running" | "completed";
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Jobs by status; every status is present, 0 when none. */
+            counts: {
+                queued: number;
+                running: number;
+                succeeded: number;
+                failed: number;
+                canceled: number;
+                expired: number;
+            };
+            /** @description Each item's job, in the request's order. */
+            jobs: {
+                id: string;
+                /** @enum {string} */
+                status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "expired";
+            }[];
+            links: {
+                self: string;
+            };
+        };
     };
     responses: {
         /** @description The job is stored and queued. */
@@ -1171,6 +1253,87 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["Problem"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    submitBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description IETF httpapi draft: a structured-field string (`"abc"`; a bare token `abc` works too),
+                 *     1-255 characters, scoped to the tenant. The same key with the same request returns the
+                 *     first answer with `Idempotent-Replayed: true`; with a different request, 422
+                 *     `idempotency_key_reused`; while the first is being admitted, 409 `idempotency_key_in_use`.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /** @description The correlation id (1-128 of `A-Za-z0-9._:@/+=-`); generated when absent or unsafe. */
+                "X-Request-Id"?: components["parameters"]["XRequestIdIn"];
+                /** @description W3C trace context; its trace id becomes the correlation id when no X-Request-Id is sent. With tracing on, the gateway's span for the request, and through it every span of the job, is its child (the job's `traceId`). */
+                traceparent?: components["parameters"]["Traceparent"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Every job is stored and queued. `Location` is the batch's URL. */
+            202: {
+                headers: {
+                    /** @description The batch's URL. */
+                    Location?: string;
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchDocument"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: {
+                /** @description Hold the answer until every job of the batch has ended or this many seconds pass (at most the server's maxWaitSeconds). It counts as one held request of the tenant. */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The batch id (`bat_…`). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch document. `Retry-After` is set while any job is unfinished. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchDocument"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["RateLimited"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -1,0 +1,131 @@
+import type { GatewayConfig } from '../config/schema.js';
+import type { BatchStore } from '../core/batch-store.js';
+import { ApiError, type FieldError } from '../core/errors.js';
+import { isTerminal, type BatchDocument, type JobStatus, type SubmitRequest } from '../core/job-schema.js';
+import { newBatchId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import type { Admitted, JobService, PreparedJob, SubmitCommand } from './job-service.js';
+
+type TraceContext = SubmitCommand['trace'];
+
+/** Who submits a batch: the request's tenant, correlation id and span. */
+export interface BatchCaller {
+  tenant: string;
+  correlationId: string;
+  trace?: TraceContext;
+}
+
+export interface BatchView {
+  id: string;
+  createdAtMs: number;
+  jobIds: readonly string[];
+  /** Each job's status, in order; null for a record that is gone (past its retention). */
+  statuses: readonly (JobStatus | null)[];
+}
+
+/** One item's problems, pointed at its place in the batch (`/jobs/3/priority`). */
+function itemErrors(err: ApiError, index: number): FieldError[] {
+  const at = `/jobs/${index}`;
+  const errors = err.extra.errors ?? [];
+  return errors.length ? errors.map((e) => ({ path: `${at}${e.path}`, message: e.message })) : [{ path: at, message: err.message }];
+}
+
+/** How long a batch keeps its list: past the latest any of its jobs' records can still exist. */
+function batchTtlMs(prepared: readonly PreparedJob[]): number {
+  let ttl = 0;
+  for (const { target, record, now } of prepared) {
+    const running = target.attempts * (target.timeoutMs + target.backoff.maxDelayMs);
+    ttl = Math.max(ttl, record.expiresAtMs - now + running + target.retentionMs);
+  }
+  return ttl;
+}
+
+/**
+ * Batches of submits: every item is checked first (one bad item refuses the batch, each
+ * error pointing at its index), then all are admitted at once, so their admission scripts,
+ * records and queue entries share round trips; if any is refused, the admitted ones are
+ * taken back out and the batch is not kept. Each job is an ordinary job of its tenant.
+ */
+export class BatchService {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly jobs: JobService,
+    private readonly batches: BatchStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async submit(caller: BatchCaller, items: readonly SubmitRequest[]): Promise<{ view: BatchView; last: Admitted }> {
+    const max = this.config.server.maxBatchJobs;
+    if (items.length > max) throw new ApiError('validation_failed', `a batch holds at most ${max} jobs`, { errors: [{ path: '/jobs', message: `at most ${max} items` }] });
+    const checked = await Promise.allSettled(items.map((item, i) => this.prepare(caller, item, i)));
+    const errors: FieldError[] = [];
+    const prepared: PreparedJob[] = [];
+    checked.forEach((c, i) => {
+      if (c.status === 'fulfilled') return void prepared.push(c.value);
+      // A refusal of the item itself (4xx) is the batch's validation problem; anything else
+      // (the queue full, Redis away) is the batch's answer as it would be a submit's.
+      if (!(c.reason instanceof ApiError) || c.reason.status >= 500) throw c.reason;
+      errors.push(...itemErrors(c.reason, i));
+    });
+    if (errors.length) throw new ApiError('validation_failed', `${new Set(errors.map((e) => e.path.split('/')[2])).size} of the batch's ${items.length} jobs are invalid`, { errors });
+
+    const id = newBatchId();
+    const createdAtMs = Date.now();
+    const jobIds = prepared.map((p) => p.record.id);
+    // Kept before any job exists: a job that ends at once is still found in its batch.
+    await this.batches.create({ id, tenant: caller.tenant, createdAtMs, jobIds }, batchTtlMs(prepared));
+    const accepted = await Promise.allSettled(prepared.map((p) => this.jobs.accept(p)));
+    const refused = accepted.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+    if (refused) {
+      await Promise.all(accepted.flatMap((a) => (a.status === 'fulfilled' ? [this.jobs.withdraw(a.value.record)] : [])));
+      // Should this fail too, the list expires with its TTL; it names jobs that do not exist.
+      await this.batches.delete(id).catch(() => undefined);
+      throw refused.reason;
+    }
+    const admitted = accepted.map((a) => (a as PromiseFulfilledResult<Admitted>).value);
+    this.logger.info({ event: 'batch.accepted', batchId: id, tenant: caller.tenant, jobs: jobIds.length, correlationId: caller.correlationId }, 'batch accepted');
+    return { view: { id, createdAtMs, jobIds, statuses: admitted.map((a) => a.record.status) }, last: admitted[admitted.length - 1]! };
+  }
+
+  private async prepare(caller: BatchCaller, item: SubmitRequest, index: number): Promise<PreparedJob> {
+    return this.jobs.prepare(await this.jobs.commandFor(caller, item, `/jobs/${index}`));
+  }
+
+  /** The batch as its tenant sees it; another tenant's, or one that is gone, is batch_not_found. */
+  async get(tenant: string, id: string): Promise<BatchView> {
+    const batch = await this.batches.get(id);
+    if (!batch || batch.tenant !== tenant) throw new ApiError('batch_not_found', 'no such batch');
+    return { id, createdAtMs: batch.createdAtMs, jobIds: batch.jobIds, statuses: await this.batches.statuses(batch.jobIds) };
+  }
+
+  /** Waits up to `seconds` for every job of the batch to end: one unfinished job at a time, by its change notifications. */
+  async waitForEnd(tenant: string, id: string, seconds: number, signal?: AbortSignal): Promise<BatchView> {
+    const deadline = Date.now() + Math.min(seconds, this.config.server.maxWaitSeconds) * 1_000;
+    for (;;) {
+      const view = await this.get(tenant, id);
+      const open = view.statuses.findIndex((s) => s !== null && !isTerminal(s));
+      const left = deadline - Date.now();
+      if (open < 0 || left <= 0 || signal?.aborted) return view;
+      await this.jobs.waitForEnd(tenant, view.jobIds[open]!, left / 1_000, signal);
+    }
+  }
+}
+
+/** A batch's document: its jobs in order, counted by status; completed once none is left to end. */
+export function toBatchDocument(view: BatchView, baseUrl: string): BatchDocument {
+  const counts: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, expired: 0 };
+  const jobs = view.jobIds.map((id, i) => {
+    const status: BatchDocument['jobs'][number]['status'] = view.statuses[i] ?? 'expired';
+    counts[status] = (counts[status] ?? 0) + 1;
+    return { id, status };
+  });
+  const done = counts.queued === 0 && counts.running === 0;
+  return {
+    id: view.id,
+    status: done ? 'completed' : 'running',
+    createdAt: new Date(view.createdAtMs).toISOString(),
+    counts: counts as BatchDocument['counts'],
+    jobs,
+    links: { self: `${baseUrl}/v1/batches/${view.id}` },
+  };
+}

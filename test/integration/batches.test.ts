@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys, bearer } from '../support/api-keys.js';
+import { DEMO_TARGETS, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+
+const { tokens, auth } = apiKeys({ acme: 'client', tiny: 'client', other: 'client' });
+
+/**
+ * POST /v1/batches and GET /v1/batches/{id} on the in-process stack: all or none at
+ * submit, each job an ordinary job, and the batch read (and long-polled) from its jobs.
+ */
+describe('batches', () => {
+  let stack: TestStack;
+  const post = (token: string, body: unknown, headers: Record<string, string> = {}) => stack.request.post('/v1/batches').set(bearer(token)).set(headers).send(body as object);
+  /** The job records and the tenant's job list: a refused batch must add to neither. */
+  const stored = async (token: string) => ({
+    records: (await stack.keys(`${stack.config.server.keyPrefix}:job:*`)).filter((k) => /\}:job_[A-Za-z0-9_-]+$/.test(k)).length,
+    batches: (await stack.keys(`${stack.config.server.keyPrefix}:batch:*`)).length,
+    listed: ((await stack.request.get('/v1/jobs?limit=100').set(bearer(token))).body.items as unknown[]).length,
+  });
+
+  beforeAll(async () => {
+    stack = await startStack({
+      config: testConfig({
+        targets: { ...DEMO_TARGETS, 'billing-eu': { kind: 'handler', handler: 'echo' } },
+        routes: { region: { switch: [{ when: 'region = "eu"', target: 'billing-eu' }, { target: 'echo' }] } },
+        server: { maxBatchJobs: 50 },
+        tenants: { overrides: { tiny: { maxInFlightJobs: 3 } } },
+        auth,
+      }),
+    });
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  it('admits every job, answers 202 with the batch, and its document completes as the jobs end', async () => {
+    const jobs = [
+      { target: 'echo', input: { n: 0 } },
+      { target: 'flaky', input: { failTimes: 1 } },
+      { target: 'fail', input: { message: 'no' } },
+      { route: 'region', input: { region: 'eu' } },
+    ];
+    const res = await post(tokens.acme, { jobs });
+    expect(res.status).toBe(202);
+    expect(res.headers.location).toBe(res.body.links.self);
+    expect(res.body).toMatchObject({ id: expect.stringMatching(/^bat_/), status: 'running', counts: { queued: 4, running: 0, succeeded: 0 } });
+    expect(res.body.jobs).toHaveLength(4);
+    const ids = (res.body.jobs as { id: string }[]).map((j) => j.id);
+    // Each is an ordinary job at its own URL; the routed one ran where its route sent it.
+    expect((await stack.request.get(`/v1/jobs/${ids[3]}`).set(bearer(tokens.acme))).body).toMatchObject({ target: 'billing-eu', route: 'region' });
+
+    const done = await stack.request.get(`/v1/batches/${res.body.id as string}?wait=15`).set(bearer(tokens.acme));
+    expect(done.status).toBe(200);
+    expect(done.headers['retry-after']).toBeUndefined();
+    expect(done.body).toMatchObject({ id: res.body.id, status: 'completed', counts: { queued: 0, running: 0, succeeded: 3, failed: 1, canceled: 0, expired: 0 } });
+    expect(done.body.jobs).toEqual([
+      { id: ids[0], status: 'succeeded' },
+      { id: ids[1], status: 'succeeded' },
+      { id: ids[2], status: 'failed' },
+      { id: ids[3], status: 'succeeded' },
+    ]);
+  });
+
+  it('refuses the whole batch when any item is invalid, pointing at each by index, and stores nothing', async () => {
+    const before = await stored(tokens.acme);
+    const res = await post(tokens.acme, {
+      jobs: [{ target: 'echo' }, { target: 'nope' }, { target: 'echo', priority: 99 }, { route: 'region', target: 'echo' }, { target: 'echo', colour: 'red' }],
+    });
+    expect([res.status, res.body.code]).toEqual([422, 'validation_failed']);
+    const paths = (res.body.errors as { path: string }[]).map((e) => e.path);
+    // The schema's problems come first (they stop the batch before any target is looked up).
+    expect(paths).toEqual(['/jobs/3/target', '/jobs/4']);
+    const semantic = await post(tokens.acme, { jobs: [{ target: 'echo' }, { target: 'nope' }, { target: 'echo', priority: 99 }, { route: 'region', input: 'x' }] });
+    expect([semantic.status, semantic.body.code]).toEqual([422, 'validation_failed']);
+    expect(semantic.body.detail).toBe("3 of the batch's 4 jobs are invalid");
+    // The routed item's target (echo, the default) takes an object: its input is checked against it.
+    expect((semantic.body.errors as { path: string }[]).map((e) => e.path)).toEqual(['/jobs/1/target', '/jobs/2/priority', '/jobs/3/input']);
+    const tooMany = await post(tokens.acme, { jobs: Array.from({ length: 51 }, () => ({ target: 'echo' })) });
+    expect([tooMany.status, tooMany.body.errors?.[0]?.path]).toEqual([422, '/jobs']);
+    expect((await post(tokens.acme, { jobs: [] })).status).toBe(422);
+    expect(await stored(tokens.acme)).toEqual(before);
+  });
+
+  it('a batch past its tenant quota is refused whole: the jobs already admitted are taken back out', async () => {
+    const before = await stored(tokens.tiny);
+    const res = await post(tokens.tiny, { jobs: Array.from({ length: 5 }, (_, n) => ({ target: 'echo', input: { n, delayMs: 1_000 } })) });
+    expect([res.status, res.body.code]).toEqual([429, 'quota_exceeded']);
+    expect(await stored(tokens.tiny)).toEqual(before);
+  });
+
+  it('an Idempotency-Key replays the batch; another tenant cannot read it', async () => {
+    const body = { jobs: [{ target: 'echo', input: { k: 1 } }, { target: 'echo', input: { k: 2 } }] };
+    const first = await post(tokens.acme, body, { 'Idempotency-Key': '"batch-1"' });
+    const again = await post(tokens.acme, body, { 'Idempotency-Key': '"batch-1"' });
+    expect(first.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.id).toBe(first.body.id);
+    expect((await stack.request.get(`/v1/batches/${first.body.id as string}`).set(bearer(tokens.other))).status).toBe(404);
+    expect((await stack.request.get('/v1/batches/bat_AAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.acme))).status).toBe(404);
+    expect((await stack.request.get('/v1/batches/nope').set(bearer(tokens.acme))).status).toBe(404);
+  });
+});
