@@ -52,6 +52,8 @@ export interface JobRecord {
   traceparent?: string;
   /** The route the client submitted to, when a route (not the client) chose the target. */
   route?: string;
+  /** The batch the job was submitted in: its end counts towards the batch's completion. */
+  batch?: string;
   metadata: Record<string, string>;
   payload: JobPayload;
   callback: CallbackSpec | null;
@@ -93,6 +95,7 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
     correlationId: r.correlationId,
     traceparent: r.traceparent ?? '',
     route: r.route ?? '',
+    batch: r.batch ?? '',
     metadata: JSON.stringify(r.metadata),
     payload: JSON.stringify(r.payload),
     callback: r.callback ? JSON.stringify(r.callback) : '',
@@ -130,6 +133,7 @@ export function decodeRecord(h: Record<string, string>, id: string): JobRecord |
     correlationId: h.correlationId ?? '',
     ...(h.traceparent && { traceparent: h.traceparent }),
     ...(h.route && { route: h.route }),
+    ...(h.batch && { batch: h.batch }),
     metadata: json<Record<string, string>>(h.metadata, {}),
     payload: json<JobPayload>(h.payload, { kind: 'input' }),
     callback: json<CallbackSpec | null>(h.callback, null),

@@ -74,6 +74,10 @@ export const BatchRequestSchema = z
     jobs: z.array(SubmitRequestSchema).min(1).max(MAX_BATCH_JOBS).meta({
       description: 'Submit envelopes, as for POST /v1/jobs, each with `target` or `route`. All are validated first: one bad item refuses the whole batch, each error pointing at `/jobs/<index>/…`.',
     }),
+    callback: z
+      .strictObject({ url: z.string().min(1).max(2_048).meta({ description: 'http(s) URL for the signed `batch.completed` webhook; checked against the SSRF guard.' }) })
+      .optional()
+      .meta({ description: 'Where to push the batch document once, when every job has ended.' }),
   })
   .meta({ description: 'Several jobs admitted together: all of them, or (on any refusal) none.' });
 export type BatchRequest = z.infer<typeof BatchRequestSchema>;
@@ -176,6 +180,10 @@ export const BatchDocumentSchema = z.object({
     .object(Object.fromEntries(BatchJobStatusSchema.options.map((s) => [s, z.number().int().min(0)])) as Record<z.infer<typeof BatchJobStatusSchema>, z.ZodNumber>)
     .meta({ description: 'Jobs by status; every status is present, 0 when none.' }),
   jobs: z.array(z.object({ id: z.string(), status: BatchJobStatusSchema })).meta({ description: "Each item's job, in the request's order." }),
+  callback: z
+    .object({ url: z.string(), state: CallbackStateSchema })
+    .nullable()
+    .meta({ description: 'pending until every job has ended; then delivered, or failed (retries exhausted, or 410).' }),
   links: z.object({ self: z.string() }),
 });
 export type BatchDocument = z.infer<typeof BatchDocumentSchema>;

@@ -16,6 +16,8 @@ export interface Keys {
   /** A batch's hash (tenant, createdAt, size) and the list of its jobs' ids, on the batch's own slot. */
   batch(id: string): string;
   batchJobs(id: string): string;
+  /** The batch's jobs not ended yet (the outbox relay takes each off as it ends). */
+  batchPending(id: string): string;
   jobEvents(id: string): string;
   jobAttempts(id: string): string;
   jobDeliveries(id: string): string;
@@ -68,6 +70,7 @@ export function createKeys(prefix: string): Keys {
     job: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}`,
     batch: (id: string) => `${prefix}:batch:{${batchSlotTag(id)}}:${id}`,
     batchJobs: (id: string) => `${prefix}:batch:{${batchSlotTag(id)}}:${id}:jobs`,
+    batchPending: (id: string) => `${prefix}:batch:{${batchSlotTag(id)}}:${id}:pending`,
     jobEvents: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:history`,
     jobAttempts: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:attempts`,
     jobDeliveries: (id: string) => `${prefix}:job:{${jobSlotTag(id)}}:${id}:deliveries`,

@@ -19,6 +19,8 @@ export const OutboxEntrySchema = z.discriminatedUnion('kind', [
     /** For the logs of the effects. */
     correlationId: z.string(),
     webhook: WebhookEventSchema.optional(),
+    /** The job's batch: its end is taken off the batch's pending set (the last one completes it). */
+    batch: z.string().optional(),
   }),
   z.object({
     /** A finished job runs again (an admin replay): it takes an in-flight slot of its tenant again. */

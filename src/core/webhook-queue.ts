@@ -7,11 +7,8 @@ import type { Keys } from './keys.js';
 export const WEBHOOK_BACKOFF = 'webhook-schedule';
 
 /** One webhook message: a job's terminal event. `messageId` is the stable `webhook-id`. */
-export interface WebhookMessage {
-  jobId: string;
-  event: WebhookEvent;
-  messageId: string;
-}
+/** A job's webhook, or (with `batchId`) a batch's `batch.completed`. */
+export type WebhookMessage = { jobId: string; event: WebhookEvent; messageId: string } | { batchId: string; event: 'batch.completed'; messageId: string };
 
 /** The notifier's queue, on the producer side (executors and the gateway enqueue into it). */
 export class WebhookQueue {

@@ -1,7 +1,8 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { BatchStore } from '../core/batch-store.js';
 import { ApiError, type FieldError } from '../core/errors.js';
-import { isTerminal, type BatchDocument, type JobStatus, type SubmitRequest } from '../core/job-schema.js';
+import { isTerminal, type BatchRequest, type SubmitRequest } from '../core/job-schema.js';
+import type { BatchView } from '../core/batch-view.js';
 import { newBatchId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import type { Admitted, JobService, PreparedJob, SubmitCommand } from './job-service.js';
@@ -15,13 +16,6 @@ export interface BatchCaller {
   trace?: TraceContext;
 }
 
-export interface BatchView {
-  id: string;
-  createdAtMs: number;
-  jobIds: readonly string[];
-  /** Each job's status, in order; null for a record that is gone (past its retention). */
-  statuses: readonly (JobStatus | null)[];
-}
 
 /** One item's problems, pointed at its place in the batch (`/jobs/3/priority`). */
 function itemErrors(err: ApiError, index: number): FieldError[] {
@@ -54,10 +48,14 @@ export class BatchService {
     private readonly logger: Logger,
   ) {}
 
-  async submit(caller: BatchCaller, items: readonly SubmitRequest[]): Promise<{ view: BatchView; last: Admitted }> {
+  async submit(caller: BatchCaller, request: BatchRequest): Promise<{ view: BatchView; last: Admitted }> {
+    const items = request.jobs;
     const max = this.config.server.maxBatchJobs;
     if (items.length > max) throw new ApiError('validation_failed', `a batch holds at most ${max} jobs`, { errors: [{ path: '/jobs', message: `at most ${max} items` }] });
-    const checked = await Promise.allSettled(items.map((item, i) => this.prepare(caller, item, i)));
+    const [checked, callback] = await Promise.all([
+      Promise.allSettled(items.map((item, i) => this.prepare(caller, item, i))),
+      request.callback ? this.jobs.checkCallback(request.callback, '/callback/url').then((cb) => ({ url: cb.url, state: 'pending' as const })) : null,
+    ]);
     const errors: FieldError[] = [];
     const prepared: PreparedJob[] = [];
     checked.forEach((c, i) => {
@@ -72,8 +70,10 @@ export class BatchService {
     const id = newBatchId();
     const createdAtMs = Date.now();
     const jobIds = prepared.map((p) => p.record.id);
-    // Kept before any job exists: a job that ends at once is still found in its batch.
-    await this.batches.create({ id, tenant: caller.tenant, createdAtMs, jobIds }, batchTtlMs(prepared));
+    for (const p of prepared) p.record.batch = id;
+    // Kept before any job exists: a job that ends at once is still found in its batch, and
+    // taken off its pending set.
+    await this.batches.create({ id, tenant: caller.tenant, correlationId: caller.correlationId, createdAtMs, jobIds, callback }, batchTtlMs(prepared));
     const accepted = await Promise.allSettled(prepared.map((p) => this.jobs.accept(p)));
     const refused = accepted.find((a): a is PromiseRejectedResult => a.status === 'rejected');
     if (refused) {
@@ -84,7 +84,7 @@ export class BatchService {
     }
     const admitted = accepted.map((a) => (a as PromiseFulfilledResult<Admitted>).value);
     this.logger.info({ event: 'batch.accepted', batchId: id, tenant: caller.tenant, jobs: jobIds.length, correlationId: caller.correlationId }, 'batch accepted');
-    return { view: { id, createdAtMs, jobIds, statuses: admitted.map((a) => a.record.status) }, last: admitted[admitted.length - 1]! };
+    return { view: { id, createdAtMs, jobIds, callback, statuses: admitted.map((a) => a.record.status) }, last: admitted[admitted.length - 1]! };
   }
 
   private async prepare(caller: BatchCaller, item: SubmitRequest, index: number): Promise<PreparedJob> {
@@ -95,7 +95,7 @@ export class BatchService {
   async get(tenant: string, id: string): Promise<BatchView> {
     const batch = await this.batches.get(id);
     if (!batch || batch.tenant !== tenant) throw new ApiError('batch_not_found', 'no such batch');
-    return { id, createdAtMs: batch.createdAtMs, jobIds: batch.jobIds, statuses: await this.batches.statuses(batch.jobIds) };
+    return { ...batch, statuses: await this.batches.statuses(batch.jobIds) };
   }
 
   /** Waits up to `seconds` for every job of the batch to end: one unfinished job at a time, by its change notifications. */
@@ -109,23 +109,4 @@ export class BatchService {
       await this.jobs.waitForEnd(tenant, view.jobIds[open]!, left / 1_000, signal);
     }
   }
-}
-
-/** A batch's document: its jobs in order, counted by status; completed once none is left to end. */
-export function toBatchDocument(view: BatchView, baseUrl: string): BatchDocument {
-  const counts: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0, expired: 0 };
-  const jobs = view.jobIds.map((id, i) => {
-    const status: BatchDocument['jobs'][number]['status'] = view.statuses[i] ?? 'expired';
-    counts[status] = (counts[status] ?? 0) + 1;
-    return { id, status };
-  });
-  const done = counts.queued === 0 && counts.running === 0;
-  return {
-    id: view.id,
-    status: done ? 'completed' : 'running',
-    createdAt: new Date(view.createdAtMs).toISOString(),
-    counts: counts as BatchDocument['counts'],
-    jobs,
-    links: { self: `${baseUrl}/v1/batches/${view.id}` },
-  };
 }

@@ -300,7 +300,7 @@ export class JobService {
   }
 
   /** Refuses a callback that no webhook could be signed for, or whose URL the SSRF guard refuses. */
-  private async checkCallback(cb: { url: string; events?: WebhookEvent[] }, path: string): Promise<CallbackSpec> {
+  async checkCallback(cb: { url: string; events?: WebhookEvent[] }, path: string): Promise<CallbackSpec> {
     if (this.config.webhooks.secrets.length === 0) {
       throw new ApiError('validation_failed', 'callbacks are not enabled on this gateway (no webhook signing secret)', {
         errors: [{ path, message: 'webhooks are not configured' }],

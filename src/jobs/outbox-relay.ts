@@ -1,4 +1,5 @@
 import type { Keys } from '../core/keys.js';
+import { BatchStore } from '../core/batch-store.js';
 import type { Logger } from '../core/logger.js';
 import { OutboxEntrySchema, type OutboxEntry } from '../core/outbox.js';
 import { issueTogether, type RedisClient } from '../core/redis.js';
@@ -34,6 +35,7 @@ export interface OutboxRelayOptions {
  */
 export class OutboxRelay {
   private readonly pollMs: number;
+  private readonly batches: BatchStore;
   private readonly claimIdleMs: number;
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
@@ -55,6 +57,7 @@ export class OutboxRelay {
     private readonly opts: OutboxRelayOptions,
   ) {
     this.pollMs = opts.pollMs ?? 250;
+    this.batches = new BatchStore(redis, keys);
     // Short: a live relay holds an entry for milliseconds (longer only while Redis stalls, and
     // an entry carried out twice changes nothing), while a dead one's wait this long.
     this.claimIdleMs = opts.claimIdleMs ?? 10_000;
@@ -221,9 +224,21 @@ export class OutboxRelay {
     const inFlight = this.keys.tenantInFlight(entry.tenant);
     if (entry.kind === 'reopened') return this.redis.zadd(inFlight, entry.at, entry.id);
     const freed = this.redis.zrem(inFlight, entry.id);
-    if (!entry.webhook) return freed;
+    const batch = entry.batch === undefined ? null : this.batchEnded(entry.batch, entry.id);
+    if (!entry.webhook) return Promise.all([freed, batch]);
     const job = { id: entry.id, target, tenant: entry.tenant, correlationId: entry.correlationId };
-    return Promise.all([freed, this.webhooks.send(job, entry.webhook, entry.at)]);
+    return Promise.all([freed, batch, this.webhooks.send(job, entry.webhook, entry.at)]);
+  }
+
+  /**
+   * Takes an ended job off its batch's pending set; the last one queues the batch's webhook,
+   * then marks it queued. A relay that dies in between leaves the entry to be carried out
+   * again, which queues it again under the same message id (BullMQ keeps the first).
+   */
+  private async batchEnded(batchId: string, jobId: string): Promise<void> {
+    if (!(await this.batches.jobEnded(batchId, jobId, Date.now()))) return;
+    await this.webhooks.sendBatch(batchId);
+    await this.batches.callbackQueued(batchId);
   }
 }
 

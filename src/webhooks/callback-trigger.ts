@@ -24,4 +24,12 @@ export class CallbackTrigger {
     await this.queue.enqueue({ jobId: job.id, event, messageId }, schedule.length, schedule[0] ?? 0);
     this.logger.info({ event: 'webhook.queued', jobId: job.id, target: job.target, tenant: job.tenant, correlationId: job.correlationId, webhookId: messageId }, 'webhook queued');
   }
+
+  /** A completed batch's `batch.completed`, on the default schedule; a batch completes once, so its id names the message. */
+  async sendBatch(batchId: string): Promise<void> {
+    const schedule = this.config.webhooks.scheduleMs;
+    const messageId = `msg_${batchId}`;
+    await this.queue.enqueue({ batchId, event: 'batch.completed', messageId }, schedule.length, schedule[0] ?? 0);
+    this.logger.info({ event: 'webhook.queued', batchId, webhookId: messageId }, 'batch webhook queued');
+  }
 }

@@ -1,6 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../src/webhooks/signature.js';
 import { apiKeys, bearer } from '../support/api-keys.js';
-import { DEMO_TARGETS, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+import { DEMO_TARGETS, eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
 
 const { tokens, auth } = apiKeys({ acme: 'client', tiny: 'client', other: 'client' });
 
@@ -98,5 +101,55 @@ describe('batches', () => {
     expect((await stack.request.get(`/v1/batches/${first.body.id as string}`).set(bearer(tokens.other))).status).toBe(404);
     expect((await stack.request.get('/v1/batches/bat_AAAAAAAAAAAAAAAAAAAAAA').set(bearer(tokens.acme))).status).toBe(404);
     expect((await stack.request.get('/v1/batches/nope').set(bearer(tokens.acme))).status).toBe(404);
+  });
+});
+
+describe('a batch callback', () => {
+  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  let receiver: Upstream;
+  let stack: TestStack;
+  beforeAll(async () => {
+    receiver = await startUpstream();
+    receiver.replies({ status: 204 });
+    stack = await startStack({
+      notifier: true,
+      config: testConfig({ targets: DEMO_TARGETS, webhooks: { secrets: [secret], scheduleMs: [0, 150, 150], jitter: 0, timeoutMs: 400, allowlist: ['127.0.0.0/8'] } }),
+    });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await receiver.close();
+  });
+
+  it('fires batch.completed once, signed, when the last job ends, with the batch document', async () => {
+    const res = await stack.request
+      .post('/v1/batches')
+      .set('X-Request-Id', 'batch-hook')
+      .send({ jobs: [{ target: 'echo', input: { n: 1 } }, { target: 'echo', input: { n: 2, delayMs: 300 } }, { target: 'fail' }], callback: { url: `${receiver.url}/batch` } });
+    expect(res.status).toBe(202);
+    expect(res.body.callback).toEqual({ url: `${receiver.url}/batch`, state: 'pending' });
+    const id = res.body.id as string;
+    await eventually(async () => (await stack.request.get(`/v1/batches/${id}`)).body.callback?.state === 'delivered', 15_000);
+    // Only the batch's webhook: its jobs have no callbacks of their own.
+    expect(receiver.requests).toHaveLength(1);
+    const [req] = receiver.requests;
+    const body = req!.body.toString('utf8');
+    const headers = Object.fromEntries(Object.entries(req!.headers).map(([k, v]) => [k, String(v)]));
+    expect(verifyWebhook([secret], headers, body)).toMatchObject({ type: 'batch.completed' });
+    expect(headers['webhook-id']).toBe(`msg_${id}`);
+    expect(headers['x-request-id']).toBe('batch-hook');
+    const payload = JSON.parse(body) as { type: string; data: { id: string; status: string; counts: Record<string, number> } };
+    expect(payload.data).toMatchObject({ id, status: 'completed', counts: { succeeded: 2, failed: 1, queued: 0, running: 0 } });
+    // Nothing more comes: the batch completes once.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('refuses a callback the SSRF guard refuses, and stores nothing', async () => {
+    const before = (await stack.keys(`${stack.config.server.keyPrefix}:batch:*`)).length;
+    // A private address literal, outside the allowlist: refused by the classifier, no look-up, never contacted.
+    const res = await stack.request.post('/v1/batches').send({ jobs: [{ target: 'echo' }], callback: { url: 'http://10.0.0.1/hook' } });
+    expect([res.status, res.body.code, res.body.errors?.[0]?.path]).toEqual([422, 'validation_failed', '/callback/url']);
+    expect((await stack.keys(`${stack.config.server.keyPrefix}:batch:*`)).length).toBe(before);
   });
 });

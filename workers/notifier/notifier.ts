@@ -8,6 +8,8 @@ import type { Logger } from '../../src/core/logger.js';
 import type { Delivery } from '../../src/core/job-schema.js';
 import type { WebhookMessage } from '../../src/core/webhook-queue.js';
 import { toDocument } from '../../src/core/job-view.js';
+import { BatchStore } from '../../src/core/batch-store.js';
+import { toBatchDocument } from '../../src/core/batch-view.js';
 import { createAddressPolicy, type AddressPolicy } from '../../src/webhooks/address-policy.js';
 import { signatureHeader } from '../../src/webhooks/signature.js';
 import { traceparentFor } from '../../src/core/trace-context.js';
@@ -32,6 +34,26 @@ export interface NotifierDeps {
   tracing?: Tracing;
 }
 
+/**
+ * A webhook's body (`{type, timestamp, data}`) and its Standard Webhooks headers, signed with
+ * every configured secret, with the correlation id and a traceparent (the delivery span's, or
+ * one derived from the correlation id).
+ */
+function signedWebhook(secrets: readonly string[], type: string, data: unknown, messageId: string, correlationId: string, traceparent?: string) {
+  const timestamp = Math.floor(Date.now() / 1_000);
+  const body = JSON.stringify({ type, timestamp: new Date(timestamp * 1_000).toISOString(), data });
+  const headers = {
+    'content-type': 'application/json',
+    'user-agent': 'async-gateway-webhooks/1',
+    'webhook-id': messageId,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signatureHeader(secrets, messageId, timestamp, body),
+    'x-request-id': correlationId,
+    traceparent: traceparent ?? traceparentFor(correlationId),
+  };
+  return { body, headers };
+}
+
 /** Deliveries a message may lose with their notifier process before it is dead-lettered. */
 export const MAX_LOST_DELIVERIES = 3;
 
@@ -52,6 +74,7 @@ export class Notifier {
   private readonly random: () => number;
 
   private readonly deadLetters: DeadLetterIndex;
+  private batches: BatchStore | null = null;
 
   constructor(private readonly deps: NotifierDeps) {
     this.deadLetters = new DeadLetterIndex(deps.connection, deps.keys);
@@ -86,7 +109,10 @@ export class Notifier {
     logger.info({ event: 'notifier.started' }, 'notifier started');
   }
 
-  private async deliver(job: Job<WebhookMessage>): Promise<void> {
+  private async deliver(message: Job<WebhookMessage>): Promise<void> {
+    const data = message.data;
+    if ('batchId' in data) return this.deliverBatch(message as Job<Extract<WebhookMessage, { batchId: string }>>);
+    const job = message as Job<Extract<WebhookMessage, { jobId: string }>>;
     const { store, config, logger } = this.deps;
     const { jobId, event, messageId } = job.data;
     const record = await store.get(jobId);
@@ -105,23 +131,8 @@ export class Notifier {
 
     const span = this.deps.tracing?.startDelivery(record, event, messageId, attempt, this.deps.keys.webhookQueueName());
     const post = span?.startPost(record.callback.url);
-    const timestamp = Math.floor(Date.now() / 1_000);
-    const body = JSON.stringify({ type: event, timestamp: new Date(timestamp * 1_000).toISOString(), data: toDocument(record, config.server.publicUrl ?? '') });
-    const outcome = await postWebhook(
-      record.callback.url,
-      body,
-      {
-        'content-type': 'application/json',
-        'user-agent': 'async-gateway-webhooks/1',
-        'webhook-id': messageId,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signatureHeader(config.webhooks.secrets, messageId, timestamp, body),
-        'x-request-id': record.correlationId,
-        traceparent: post?.traceparent ?? traceparentFor(record.correlationId),
-      },
-      config.webhooks,
-      this.policy,
-    );
+    const { body, headers } = signedWebhook(config.webhooks.secrets, event, toDocument(record, config.server.publicUrl ?? ''), messageId, record.correlationId, post?.traceparent);
+    const outcome = await postWebhook(record.callback.url, body, headers, config.webhooks, this.policy);
     post?.end(outcome.statusCode, outcome.error === null ? undefined : failureKind(outcome.error));
     const decision = decideDelivery(outcome, schedule, attempt, config.webhooks.jitter, this.random);
     span?.end(decision.outcome, decision.outcome === 'retrying' ? decision.delayMs : undefined);
@@ -157,6 +168,47 @@ export class Notifier {
       case 'failed':
         await this.deadLetter(jobId);
         log.error({ event: 'webhook.dead_lettered', ...fields }, 'webhook out of attempts; dead-lettered');
+        return;
+    }
+  }
+
+  /**
+   * A completed batch's `batch.completed`: its document, signed like a job's webhook, on the
+   * default schedule. The outcome is kept on the batch (`callback.state`); there is no
+   * per-attempt log and no dead-letter list for batch webhooks, so a failure is logged.
+   */
+  private async deliverBatch(job: Job<Extract<WebhookMessage, { batchId: string }>>): Promise<void> {
+    const { config, logger } = this.deps;
+    const { batchId, event, messageId } = job.data;
+    this.batches ??= new BatchStore(this.deps.connection, this.deps.keys);
+    const batch = await this.batches.get(batchId);
+    if (!batch?.callback) return;
+    const log = logger.child({ batchId, tenant: batch.tenant, correlationId: batch.correlationId, webhookId: messageId });
+    const attempt = job.attemptsMade + 1;
+    if (job.stalledCounter >= MAX_LOST_DELIVERIES) {
+      await this.batches.setCallbackState(batchId, 'failed');
+      log.error({ event: 'webhook.failed', reason: 'notifier_lost', lostDeliveries: job.stalledCounter }, 'batch webhook given up: its notifiers kept dying during delivery');
+      return;
+    }
+    const doc = toBatchDocument({ ...batch, statuses: await this.batches.statuses(batch.jobIds) }, config.server.publicUrl ?? '');
+    const { body, headers } = signedWebhook(config.webhooks.secrets, event, doc, messageId, batch.correlationId);
+    const outcome = await postWebhook(batch.callback.url, body, headers, config.webhooks, this.policy);
+    const decision = decideDelivery(outcome, config.webhooks.scheduleMs, attempt, config.webhooks.jitter, this.random);
+    this.metrics.webhookDeliveries.inc({ outcome: decision.outcome });
+    this.metrics.webhookAttemptDuration.observe({ outcome: decision.outcome }, outcome.durationMs / 1_000);
+    const fields = { statusCode: outcome.statusCode, error: outcome.error, attempt, durationMs: outcome.durationMs };
+    switch (decision.outcome) {
+      case 'delivered':
+        await this.batches.setCallbackState(batchId, 'delivered');
+        log.info({ event: 'webhook.delivered', ...fields }, 'batch webhook delivered');
+        return;
+      case 'retrying':
+        log.warn({ event: 'webhook.attempt_failed', ...fields, retryDelayMs: decision.delayMs }, 'batch webhook attempt failed; will retry');
+        throw new RetryLaterError(decision.delayMs, `delivery will be retried in ${decision.delayMs} ms`);
+      case 'gone':
+      case 'failed':
+        await this.batches.setCallbackState(batchId, 'failed');
+        log.error({ event: 'webhook.failed', ...fields }, decision.outcome === 'gone' ? 'receiver answered 410 Gone; batch webhook stopped' : 'batch webhook out of attempts');
         return;
     }
   }

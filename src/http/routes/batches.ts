@@ -3,7 +3,8 @@ import type { GatewayConfig } from '../../config/schema.js';
 import { ApiError } from '../../core/errors.js';
 import { isBatchId } from '../../core/ids.js';
 import { BatchRequestSchema } from '../../core/job-schema.js';
-import { toBatchDocument, type BatchService } from '../../jobs/batch-service.js';
+import type { BatchService } from '../../jobs/batch-service.js';
+import { toBatchDocument } from '../../core/batch-view.js';
 import { zodToFieldErrors } from '../../jobs/field-errors.js';
 import { baseUrl } from '../base-url.js';
 import type { HeldRequests } from '../held-requests.js';
@@ -24,7 +25,7 @@ export function batchesRouter(config: GatewayConfig, service: BatchService, idem
     if (Array.isArray(items)) items.forEach((item, i) => refusePrototypeKeys(item, `/jobs/${i}`));
     const parsed = BatchRequestSchema.safeParse(req.body);
     if (!parsed.success) throw new ApiError('validation_failed', 'the batch request is invalid', { errors: zodToFieldErrors(parsed.error.issues) });
-    const { view, last } = await service.submit({ tenant: req.ctx.tenant, correlationId: req.ctx.correlationId, trace: req.ctx.trace }, parsed.data.jobs);
+    const { view, last } = await service.submit({ tenant: req.ctx.tenant, correlationId: req.ctx.correlationId, trace: req.ctx.trace }, parsed.data);
     const doc = toBatchDocument(view, base(req));
     setRateLimitHeaders(res, last.rateLimit);
     res.setHeader('Location', doc.links.self);

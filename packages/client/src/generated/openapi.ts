@@ -50,8 +50,10 @@ export interface paths {
          *     (the tenant's quota or rate, a full queue), the others are taken back out, and the
          *     answer is that refusal. Each job counts against the tenant's rate and quota as one
          *     submit. The jobs are ordinary jobs of their tenant, each readable at its own URL.
-         *     `Idempotency-Key` works as on `POST /v1/jobs`. Batch callbacks (`batch.completed`)
-         *     are not built yet.
+         *     `Idempotency-Key` works as on `POST /v1/jobs`. A batch `callback` gets one signed
+         *     webhook, `{type: "batch.completed", timestamp, data: <batch document>}` with
+         *     `webhook-id: msg_<batch id>`, when the last job ends. It is signed and retried like a
+         *     job's webhook, on `webhooks.scheduleMs`.
          */
         post: operations["submitBatch"];
         delete?: never;
@@ -952,6 +954,11 @@ export interface components {
         BatchRequest: {
             /** @description Submit envelopes, as for POST /v1/jobs, each with `target` or `route`. All are validated first: one bad item refuses the whole batch, each error pointing at `/jobs/<index>/…`. */
             jobs: components["schemas"]["SubmitRequest"][];
+            /** @description Where to push the batch document once, when every job has ended. */
+            callback?: {
+                /** @description http(s) URL for the signed `batch.completed` webhook; checked against the SSRF guard. */
+                url: string;
+            };
         };
         BatchDocument: {
             /** @description `bat_` and 128 random bits (base64url). Opaque. */
@@ -978,6 +985,12 @@ export interface components {
                 /** @enum {string} */
                 status: "queued" | "running" | "succeeded" | "failed" | "canceled" | "expired";
             }[];
+            /** @description pending until every job has ended; then delivered, or failed (retries exhausted, or 410). */
+            callback: {
+                url: string;
+                /** @enum {string} */
+                state: "pending" | "delivered" | "failed" | "skipped";
+            } | null;
             links: {
                 self: string;
             };
