@@ -11,6 +11,9 @@ import { DEFAULT_SCHEDULE_MS, isValidAllowlistEntry, isWebhookSecret } from './w
 
 const TARGET_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
+/** The most jobs a batch may ever hold; `server.maxBatchJobs` may lower it. */
+export const MAX_BATCH_JOBS = 1_000;
+
 export const BackoffSchema = z
   .object({
     /** Delay before the first retry; doubles (times `multiplier`) after each. */
@@ -198,7 +201,7 @@ export const ServerSettingsSchema = z
     /** Prefix of every Redis key (BullMQ's included). */
     keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,32}$/).default('ag'),
     /** The most jobs one POST /v1/batches may hold. */
-    maxBatchJobs: z.number().int().min(1).max(1_000).default(1_000),
+    maxBatchJobs: z.number().int().min(1).max(MAX_BATCH_JOBS).default(MAX_BATCH_JOBS),
     /** The largest body POST /v1/batches takes, every item's envelope and input together. */
     maxBatchBytes: z.number().int().min(1_024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
     /** The time budget of one evaluation of a route's expression; past it the evaluation fails. */

@@ -133,11 +133,11 @@ export class FairQueues {
     return takenJobs(await this.call(target.name, prioritized, 'take', String(window), String(levelsOf(target))));
   }
 
-  /** Jobs in the target's lanes or scheduled, plus those taken and not yet added: what a target that is no longer fair still has to move. */
-  async leftover(target: string): Promise<number> {
+  /** What the target's lanes hold: jobs waiting in them, taken and not yet reported added, and scheduled for later. */
+  async sizes(target: string): Promise<{ waiting: number; taken: number; scheduled: number }> {
     const base = this.keys.fairQueue(target);
     const [queued, taken, scheduled] = await Promise.all([this.redis.hget(base, 'queued'), this.redis.zcard(`${base}:taken`), this.redis.zcard(`${base}:scheduled`)]);
-    return Number(queued ?? 0) + taken + scheduled;
+    return { waiting: Number(queued ?? 0), taken, scheduled };
   }
 
   /** Scheduled jobs, first due first: for a target no longer fair, to hand to BullMQ's own delayed set. */
@@ -155,12 +155,6 @@ export class FairQueues {
   /** Removes scheduled entries (after their jobs were added to BullMQ). */
   async unschedule(target: string, members: readonly string[]): Promise<void> {
     if (members.length > 0) await this.redis.zrem(`${this.keys.fairQueue(target)}:scheduled`, ...members);
-  }
-
-  /** Jobs BullMQ holds waiting (its prioritized set) plus those taken and not yet added, for a window above them. */
-  async occupied(target: string, prioritized: string): Promise<number> {
-    const [waiting, taken] = await Promise.all([this.redis.zcard(prioritized), this.redis.zcard(`${this.keys.fairQueue(target)}:taken`)]);
-    return waiting + taken;
   }
 
   /** Takes a job out of its lane or the scheduled set (canceled while waiting there, or a submit undone); false when it was in neither. */
@@ -200,13 +194,6 @@ export class FairQueues {
       oldestId: idOrNull(r[3]),
       firstScheduledId: idOrNull(r[5]),
     };
-  }
-
-  /** Jobs waiting in the target's lanes (not yet in BullMQ), and jobs scheduled for later. */
-  async backlog(target: string): Promise<{ waiting: number; scheduled: number }> {
-    const base = this.keys.fairQueue(target);
-    const [queued, scheduled] = await Promise.all([this.redis.hget(base, 'queued'), this.redis.zcard(`${base}:scheduled`)]);
-    return { waiting: Number(queued ?? 0), scheduled };
   }
 
   /** Up to `limit` job ids in the lanes by arrival, and up to `limit` scheduled ones by due time. */

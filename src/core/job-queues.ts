@@ -144,8 +144,9 @@ export class JobQueues {
    * For a target whose fairness was turned off while its lanes held jobs (only a fair target's
    * dispatch moves them): how many are left there, taken-but-not-added ones included.
    */
-  lanesLeftOver(targetName: string): Promise<number> {
-    return this.fair.leftover(targetName);
+  async lanesLeftOver(targetName: string): Promise<number> {
+    const { waiting, taken, scheduled } = await this.fair.sizes(targetName);
+    return waiting + taken + scheduled;
   }
 
   /**
@@ -158,7 +159,9 @@ export class JobQueues {
     const prioritized = this.prioritizedKey(target.name);
     const lost = await this.fair.recover(target.name, prioritized, TAKEN_LEASE_MS);
     let added = await this.addTaken(target, lost.map((j) => ({ id: j.id, bullPriority: toBullPriority(target, j.priority) })));
-    const room = (await this.fair.occupied(target.name, prioritized)) + batch;
+    // A window above what BullMQ holds waiting and what is taken: room for one batch.
+    const [inBull, { taken }] = await Promise.all([this.connection.zcard(prioritized), this.fair.sizes(target.name)]);
+    const room = inBull + taken + batch;
     added += await this.addTaken(target, await this.fair.take(target, prioritized, room));
     // Scheduled jobs not due yet go to BullMQ's delayed set for their remaining delay; their
     // entries go only once BullMQ has them (a crash in between adds them again, harmlessly).
@@ -175,7 +178,7 @@ export class JobQueues {
   /** Jobs waiting in a fair target's lanes, not yet in BullMQ, and scheduled there for later (0 and 0 for any other target). */
   laneBacklog(targetName: string): Promise<{ waiting: number; scheduled: number }> {
     const target = this.targets.get(targetName);
-    return target && isFair(target) ? this.fair.backlog(targetName) : Promise.resolve({ waiting: 0, scheduled: 0 });
+    return target && isFair(target) ? this.fair.sizes(targetName) : Promise.resolve({ waiting: 0, scheduled: 0 });
   }
 
   /** A fair target's lanes for an operator (null for any other target), with the job that has waited in them longest. */

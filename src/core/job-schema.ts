@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JOB_ID } from './ids.js';
+import { MAX_BATCH_JOBS } from '../config/schema.js';
 
 /**
  * The public shapes of the HTTP API, shared by the gateway and the workers.
@@ -66,8 +67,6 @@ export const SubmitRequestSchema = z
   });
 export type SubmitRequest = z.infer<typeof SubmitRequestSchema>;
 
-/** The most jobs one batch may hold (`server.maxBatchJobs` may lower it). */
-export const MAX_BATCH_JOBS = 1_000;
 
 export const BatchRequestSchema = z
   .strictObject({

@@ -237,10 +237,15 @@ export class JobService {
    * its queue entry, now or, when Redis refuses, as soon as it takes it. Its tenant's
    * in-flight slot is freed by the in-flight audit once the record is gone.
    */
-  async withdraw(record: JobRecord): Promise<void> {
+  withdraw(record: JobRecord): Promise<void> {
+    return this.undo(record, true);
+  }
+
+  /** Removes a half- or wholly-stored job (its queue entry too when `queuedToo`), now or, when Redis refuses, as soon as it takes it. */
+  private async undo(record: JobRecord, queuedToo: boolean): Promise<void> {
     const run = async () => {
       await this.store.delete(record);
-      await this.queues.removeWaiting(record.target, record.id, record);
+      if (queuedToo) await this.queues.removeWaiting(record.target, record.id, record);
     };
     await run().catch(() => this.undos.add(record.id, run));
   }
@@ -264,19 +269,12 @@ export class JobService {
     ]);
     // Never answer 202 for a job that is not wholly stored; undo what got through, now or,
     // when Redis refuses that too (it is what failed), as soon as it takes it.
-    const undo = async (queuedToo: boolean) => {
-      const run = async () => {
-        await this.store.delete(record);
-        if (queuedToo) await this.queues.removeWaiting(target.name, record.id, record);
-      };
-      await run().catch(() => this.undos.add(record.id, run));
-    };
     if (stored.status === 'rejected' || queued.status === 'rejected') {
-      await undo(queued.status === 'fulfilled');
+      await this.undo(record, queued.status === 'fulfilled');
       throw stored.status === 'rejected' ? stored.reason : (queued as PromiseRejectedResult).reason;
     }
     if (this.replicaAck && !(await this.replicated(record))) {
-      await undo(true);
+      await this.undo(record, true);
       throw new ApiError('replication_timeout', `the job was not confirmed by ${this.replicaAck.replicas} replica(s) in time; nothing was kept, retry later`, {
         retryAfterSeconds: this.config.server.pollAfterSeconds,
       });

@@ -26,7 +26,7 @@ describe('batches', () => {
       config: testConfig({
         targets: { ...DEMO_TARGETS, 'billing-eu': { kind: 'handler', handler: 'echo' } },
         routes: { region: { switch: [{ when: 'region = "eu"', target: 'billing-eu' }, { target: 'echo' }] } },
-        server: { maxBatchJobs: 50 },
+        server: { maxBatchJobs: 50, maxBatchBytes: 4_096 },
         tenants: { overrides: { tiny: { maxInFlightJobs: 3 } } },
         auth,
       }),
@@ -46,6 +46,9 @@ describe('batches', () => {
     const res = await post(tokens.acme, { jobs });
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(res.body.links.self);
+    // Unfinished: poll again after the gateway's interval; the tenant's rate window as it stands after four jobs.
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers['ratelimit-limit']).toBe('100000');
     expect(res.body).toMatchObject({ id: expect.stringMatching(/^bat_/), status: 'running', counts: { queued: 4, running: 0, succeeded: 0 } });
     expect(res.body.jobs).toHaveLength(4);
     const ids = (res.body.jobs as { id: string }[]).map((j) => j.id);
@@ -78,6 +81,9 @@ describe('batches', () => {
     expect(semantic.body.detail).toBe("3 of the batch's 4 jobs are invalid");
     // The routed item's target (echo, the default) takes an object: its input is checked against it.
     expect((semantic.body.errors as { path: string }[]).map((e) => e.path)).toEqual(['/jobs/1/target', '/jobs/2/priority', '/jobs/3/input']);
+    // Past server.maxBatchBytes (4 KiB here) the body is refused before it is parsed.
+    const tooBig = await post(tokens.acme, { jobs: [{ target: 'echo', input: { pad: 'x'.repeat(5_000) } }] });
+    expect([tooBig.status, tooBig.body.code]).toEqual([413, 'payload_too_large']);
     const tooMany = await post(tokens.acme, { jobs: Array.from({ length: 51 }, () => ({ target: 'echo' })) });
     expect([tooMany.status, tooMany.body.errors?.[0]?.path]).toEqual([422, '/jobs']);
     expect((await post(tokens.acme, { jobs: [] })).status).toBe(422);
@@ -143,6 +149,19 @@ describe('a batch callback', () => {
     // Nothing more comes: the batch completes once.
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('a receiver that answers 410 Gone stops the delivery: the batch shows callback.state failed, and nothing is sent again', async () => {
+    receiver.requests.length = 0;
+    receiver.replies({ status: 410 });
+    const res = await stack.request.post('/v1/batches').send({ jobs: [{ target: 'echo', input: { n: 1 } }], callback: { url: `${receiver.url}/gone` } });
+    expect(res.status).toBe(202);
+    const id = res.body.id as string;
+    await eventually(async () => (await stack.request.get(`/v1/batches/${id}`)).body.callback?.state === 'failed', 15_000);
+    // The schedule has two more tries (150 ms apart): 410 stops them.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.requests.filter((r) => r.url === '/gone')).toHaveLength(1);
+    receiver.replies({ status: 204 });
   });
 
   it('refuses a callback the SSRF guard refuses, and stores nothing', async () => {

@@ -62,13 +62,13 @@ describe('FairQueues', () => {
     await t.backlog('a', 6);
     await redis.zadd(t.waiting, 0, 'x1', 0, 'x2', 0, 'x3');
     expect(await t.take()).toEqual(['a1']);
-    expect((await fair.backlog(t.name)).waiting).toBe(5);
+    expect((await fair.sizes(t.name)).waiting).toBe(5);
     await redis.del(t.waiting);
     expect(await t.take()).toEqual(['a2', 'a3', 'a4', 'a5']);
     // Taken but not reported added: it holds its room until it is.
     const held = await fair.take(t.target, t.waiting);
     expect(held.map((j) => j.id)).toEqual(['a6']);
-    expect((await fair.backlog(t.name)).waiting).toBe(0);
+    expect((await fair.sizes(t.name)).waiting).toBe(0);
   });
 
   it('a tenant that arrives behind a backlog is served at once, then in turn with it', async () => {
@@ -118,9 +118,9 @@ describe('FairQueues', () => {
     expect(await fair.remove(t.name, t.waiting, { id: ids[0]!, tenant: 'a', bullPriority: 1 })).toBe(true);
     expect(await fair.remove(t.name, t.waiting, { id: ids[0]!, tenant: 'a', bullPriority: 1 })).toBe(false);
     await t.end(ids[1]!);
-    expect((await fair.backlog(t.name)).waiting).toBe(2);
+    expect((await fair.sizes(t.name)).waiting).toBe(2);
     expect(await t.take()).toEqual([ids[2]]);
-    expect((await fair.backlog(t.name)).waiting).toBe(0);
+    expect((await fair.sizes(t.name)).waiting).toBe(0);
   });
 
   it('a job that ended in its lane costs its tenant no turn', async () => {
