@@ -64,7 +64,13 @@ describe('flow control under executor kills', () => {
     const target = c.config.targets.get('fair')!;
     const bull = new JobQueues(c.observer, c.keys, c.config.targets);
     const prioritized = bull.queue('fair').keys.prioritized!;
-    const stolen = await new FairQueues(c.observer, c.keys).take(target, prioritized, (await c.observer.zcard(prioritized)) + (await c.observer.zcard(`${c.keys.fairQueue('fair')}:taken`)) + 20);
+    // The queue paused, BullMQ's waiting set only fills up to the window and stays there: the
+    // counts read next are still true when the take runs, so exactly 20 are taken.
+    await bull.pause('fair');
+    await sleep(300);
+    const occupied = (await c.observer.zcard(prioritized)) + (await c.observer.zcard(`${c.keys.fairQueue('fair')}:taken`));
+    const stolen = await new FairQueues(c.observer, c.keys).take(target, prioritized, occupied + 20);
+    await bull.resume('fair');
     await bull.close();
     const killed = await kills;
 
