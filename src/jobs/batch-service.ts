@@ -5,7 +5,7 @@ import { isTerminal, type BatchRequest, type SubmitRequest } from '../core/job-s
 import type { BatchView } from '../core/batch-view.js';
 import { newBatchId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
-import type { Admitted, JobService, PreparedJob, SubmitCommand } from './job-service.js';
+import { queueFull, type Admitted, type JobService, type PreparedJob, type SubmitCommand } from './job-service.js';
 
 type TraceContext = SubmitCommand['trace'];
 
@@ -32,6 +32,26 @@ function batchTtlMs(prepared: readonly PreparedJob[]): number {
     ttl = Math.max(ttl, record.expiresAtMs - now + running + target.retentionMs);
   }
   return ttl;
+}
+
+/**
+ * Refuses a batch that would take a target's queue past `maxQueuedJobs`: each item's own
+ * check saw the queue without the batch's other jobs, so a batch of 500 into a queue with
+ * room for 10 would pass them all.
+ */
+function checkQueueRoom(prepared: readonly PreparedJob[]): void {
+  const byTarget = new Map<string, { p: PreparedJob; count: number; depth: number }>();
+  for (const p of prepared) {
+    const seen = byTarget.get(p.target.name);
+    if (seen) {
+      seen.count++;
+      seen.depth = Math.max(seen.depth, p.queuedDepth);
+    } else byTarget.set(p.target.name, { p, count: 1, depth: p.queuedDepth });
+  }
+  for (const { p, count, depth } of byTarget.values()) {
+    const room = p.target.maxQueuedJobs - depth;
+    if (count > room) throw queueFull(p.target, `has room for ${room} more jobs (at most ${p.target.maxQueuedJobs} wait), and this batch has ${count} for it`);
+  }
 }
 
 /**
@@ -66,6 +86,7 @@ export class BatchService {
       errors.push(...itemErrors(c.reason, i));
     });
     if (errors.length) throw new ApiError('validation_failed', `${new Set(errors.map((e) => e.path.split('/')[2])).size} of the batch's ${items.length} jobs are invalid`, { errors });
+    checkQueueRoom(prepared);
 
     const id = newBatchId();
     const createdAtMs = Date.now();

@@ -36,6 +36,8 @@ export interface PreparedJob {
   record: JobRecord;
   now: number;
   dueAt: number;
+  /** The target's queued depth the check read (JobService.queuedDepth): a batch checks its own jobs on top of it. */
+  queuedDepth: number;
 }
 
 export interface SubmitCommand {
@@ -183,9 +185,8 @@ export class JobService {
     }
     const maxWaitMs = Math.min(cmd.ttlMs ?? Number.POSITIVE_INFINITY, target.maxQueueAgeMs);
     const callback = cmd.callback ? await this.checkCallback(cmd.callback, cmd.callbackPath ?? '/callback/url') : null;
-    if ((await this.queues.queuedDepth(target.name)) >= target.maxQueuedJobs) {
-      throw new ApiError('queue_full', `target "${target.name}" has ${target.maxQueuedJobs} jobs waiting; retry later`, { retryAfterSeconds: QUEUE_FULL_RETRY_SECONDS });
-    }
+    const queuedDepth = await this.queues.queuedDepth(target.name);
+    if (queuedDepth >= target.maxQueuedJobs) throw queueFull(target, `has ${target.maxQueuedJobs} jobs waiting`);
     const record: JobRecord = {
       id: newJobId(target.name),
       tenant: cmd.tenant,
@@ -211,7 +212,7 @@ export class JobService {
       callback,
       callbackState: callback ? 'pending' : null,
     };
-    return { cmd, target, record, now, dueAt };
+    return { cmd, target, record, now, dueAt, queuedDepth };
   }
 
   /** A submit's second half: admission, then the record and its queue entry (a refusal leaves nothing). */
@@ -455,6 +456,11 @@ function depthOf(value: unknown): number {
 
 /** Retry-After for a full queue: long enough for workers to make room. */
 const QUEUE_FULL_RETRY_SECONDS = 5;
+
+/** The 503 of a target whose queue has no room (`why`: what it holds, said after its name). */
+export function queueFull(target: Pick<Target, 'name'>, why: string): ApiError {
+  return new ApiError('queue_full', `target "${target.name}" ${why}; retry later`, { retryAfterSeconds: QUEUE_FULL_RETRY_SECONDS });
+}
 
 /** How long a cancel of a running job waits for the worker to confirm before answering 202. */
 const CANCEL_CONFIRM_SECONDS = 2;

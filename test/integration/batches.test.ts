@@ -24,7 +24,7 @@ describe('batches', () => {
   beforeAll(async () => {
     stack = await startStack({
       config: testConfig({
-        targets: { ...DEMO_TARGETS, 'billing-eu': { kind: 'handler', handler: 'echo' } },
+        targets: { ...DEMO_TARGETS, 'billing-eu': { kind: 'handler', handler: 'echo' }, narrow: { kind: 'handler', handler: 'echo', maxQueuedJobs: 3 } },
         routes: { region: { switch: [{ when: 'region = "eu"', target: 'billing-eu' }, { target: 'echo' }] } },
         server: { maxBatchJobs: 50, maxBatchBytes: 4_096 },
         tenants: { overrides: { tiny: { maxInFlightJobs: 3 } } },
@@ -95,6 +95,23 @@ describe('batches', () => {
     const res = await post(tokens.tiny, { jobs: Array.from({ length: 5 }, (_, n) => ({ target: 'echo', input: { n, delayMs: 1_000 } })) });
     expect([res.status, res.body.code]).toEqual([429, 'quota_exceeded']);
     expect(await stored(tokens.tiny)).toEqual(before);
+  });
+
+  it("a batch that would fill a target's queue past maxQueuedJobs is a 503 queue_full, and stores nothing", async () => {
+    // Delayed a minute, so they stay queued (counted in the depth) until canceled.
+    const item = (n: number) => ({ target: 'narrow', input: { n }, delay: 60_000 });
+    const before = await stored(tokens.acme);
+    const over = await post(tokens.acme, { jobs: [item(0), { target: 'echo' }, item(1), item(2), item(3)] });
+    expect([over.status, over.body.code]).toEqual([503, 'queue_full']);
+    expect(over.body.detail).toBe('target "narrow" has room for 3 more jobs (at most 3 wait), and this batch has 4 for it; retry later');
+    expect(over.headers['retry-after']).toBe('5');
+    expect(await stored(tokens.acme)).toEqual(before);
+    // Exactly the room left fits.
+    const fits = await post(tokens.acme, { jobs: [item(0), item(1), item(2)] });
+    expect(fits.status).toBe(202);
+    for (const { id } of fits.body.jobs as { id: string }[]) {
+      expect((await stack.request.post(`/v1/jobs/${id}/cancel`).set(bearer(tokens.acme))).body.status).toBe('canceled');
+    }
   });
 
   it('an Idempotency-Key replays the batch; another tenant cannot read it', async () => {
