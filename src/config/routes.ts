@@ -51,6 +51,28 @@ function compile(source: string, path: string, timeoutMs: number, problems: stri
 }
 
 /**
+ * Checks a fanOut or chain route in full, so that its file is right before the gateway runs
+ * it: every target known, step names unique (a step is named after its target unless it
+ * has a `name`), every expression compiling.
+ */
+function checkSteps(raw: RouteFile, at: string, targets: ReadonlySet<string>, timeoutMs: number, problems: string[]): void {
+  const kind = raw.fanOut !== undefined ? 'fanOut' : 'chain';
+  const steps: { name?: string | undefined; target: string; input?: string | undefined; when?: string | undefined }[] = raw.fanOut ?? raw.chain ?? [];
+  const named = new Map<string, number>();
+  steps.forEach((step, i) => {
+    const path = `${at}.${kind}.${i}`;
+    if (!targets.has(step.target)) problems.push(`${path}.target: no target named "${step.target}"`);
+    const name = step.name ?? step.target;
+    const first = named.get(name);
+    if (first === undefined) named.set(name, i);
+    else problems.push(`${path}: step name "${name}" is taken by ${kind}.${first}; give one of them a name`);
+    if (step.when !== undefined) compile(step.when, `${path}.when`, timeoutMs, problems);
+    if (step.input !== undefined) compile(step.input, `${path}.input`, timeoutMs, problems);
+  });
+  if (raw.output !== undefined) compile(raw.output, `${at}.output`, timeoutMs, problems);
+}
+
+/**
  * Compiles the file's routes against the configured targets. Every problem is reported by
  * its path in `problems` (the caller lists them with the rest of the file's); the routes
  * returned are only meaningful when there are none.
@@ -65,9 +87,11 @@ export function compileRoutes(file: Readonly<Record<string, RouteFile>>, targets
       continue;
     }
     if (raw.switch === undefined) {
+      checkSteps(raw, at, targets, timeoutMs, problems);
       problems.push(`${at}.${kinds[0]}: ${kinds[0]} routes are not supported by this version of the gateway yet; only switch routes are`);
       continue;
     }
+    if (raw.output !== undefined) problems.push(`${at}.output: a switch route's result is its target's; output is for fanOut and chain routes`);
     const rules: SwitchRule[] = [];
     raw.switch.forEach((rule, i) => {
       const path = `${at}.switch.${i}`;

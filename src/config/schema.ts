@@ -291,6 +291,9 @@ export const TracingSettingsSchema = z
   })
   .strict();
 
+/** The most branches of a fan-out, or steps of a chain, one route may have. */
+export const MAX_ROUTE_STEPS = 20;
+
 /** A JSONata expression, compiled at start-up (src/config/routes.ts). */
 const ExpressionSchema = z.string().min(1).max(8_192);
 
@@ -302,16 +305,43 @@ export const SwitchRuleSchema = z
   })
   .strict();
 
+const StepNameSchema = z.string().regex(TARGET_NAME, 'step names are lower-case letters, digits and -');
+const StepTargetSchema = z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits and -');
+
+/** One branch of a `fanOut` route: every branch whose `when` holds runs in parallel, on `input` computed from the route's input. */
+export const FanOutBranchSchema = z
+  .object({
+    /** The branch's name in `steps` and in `output`'s object; its target's name by default. */
+    name: StepNameSchema.optional(),
+    target: StepTargetSchema,
+    input: ExpressionSchema.optional(),
+    when: ExpressionSchema.optional(),
+    /** Its failure does not fail the route's job. */
+    optional: z.boolean().default(false),
+  })
+  .strict();
+
+/** One step of a `chain` route: its input is computed from the previous step's result (`$input`: the route's input). */
+export const ChainStepSchema = z
+  .object({
+    name: StepNameSchema.optional(),
+    target: StepTargetSchema,
+    input: ExpressionSchema.optional(),
+  })
+  .strict();
+
 /**
  * A route: a name a client submits to instead of a target. `switch` picks one target by the
- * input's content. `fanOut` and `chain` are part of the routes contract, and are refused at
- * start-up until they are built (src/config/routes.ts says so by path).
+ * input's content. `fanOut` and `chain` are validated and compiled in full, then refused at
+ * start-up until their step tracking is built (src/config/routes.ts says so by path).
  */
 export const RouteFileSchema = z
   .object({
     switch: z.array(SwitchRuleSchema).min(1).max(100).optional(),
-    fanOut: z.unknown().optional(),
-    chain: z.unknown().optional(),
+    fanOut: z.array(FanOutBranchSchema).min(1).max(MAX_ROUTE_STEPS).optional(),
+    chain: z.array(ChainStepSchema).min(1).max(MAX_ROUTE_STEPS).optional(),
+    /** The route's result, over `{ <step name>: <its result> }`; that object itself by default. */
+    output: ExpressionSchema.optional(),
   })
   .strict();
 

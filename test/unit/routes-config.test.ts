@@ -58,6 +58,39 @@ describe('routes in the config', () => {
     expect(compiled[5]).toContain('not supported by this version');
   });
 
+  it('checks fanOut and chain routes in full, by path, before refusing them as not supported yet', () => {
+    const problems = problemsOf({
+      fan: {
+        fanOut: [
+          { target: 'billing-eu', input: '{ "amount": total' },
+          { target: 'billing-eu', when: 'delivery = "ship"' },
+          { name: 'global', target: 'billing-us', optional: true },
+        ],
+        output: '$merge([',
+      },
+      chained: { chain: [{ target: 'billing-eu' }, { name: 'store', target: 'billing-global', input: '{ "url": url, "owner": $input.owner' }] },
+      sw: { switch: [{ target: 'billing-eu' }], output: 'x' },
+    });
+    expect(problems.map((p) => p.split(': ')[0])).toEqual([
+      'routes.fan.fanOut.0.input',
+      'routes.fan.fanOut.1',
+      'routes.fan.fanOut.2.target',
+      'routes.fan.output',
+      'routes.fan.fanOut',
+      'routes.chained.chain.1.input',
+      'routes.chained.chain',
+      'routes.sw.output',
+    ]);
+    expect(problems[1]).toBe('routes.fan.fanOut.1: step name "billing-eu" is taken by fanOut.0; give one of them a name');
+    expect(problems[4]).toContain('not supported by this version');
+    // A well-formed one is still refused, with that one problem only.
+    expect(problemsOf({ ok: { chain: [{ target: 'billing-eu' }, { target: 'billing-global', input: '{ "id": id }' }] } })).toEqual([
+      'routes.ok.chain: chain routes are not supported by this version of the gateway yet; only switch routes are',
+    ]);
+    // The schema refuses a field no branch has, by path.
+    expect(problemsOf({ fan: { fanOut: [{ target: 'billing-eu', colour: 'red' }] } }).map((p) => p.split(': ')[0])).toEqual(['routes.fan.fanOut.0']);
+  });
+
   it('picks the first rule whose when is true; the default catches the rest; a missing field is not a match', async () => {
     const { routes, routed } = switchOf({
       billing: { switch: [{ when: 'region = "eu"', target: 'billing-eu' }, { when: 'amount > 1000 and vip', target: 'billing-eu' }, { target: 'billing-global' }] },
