@@ -40,6 +40,8 @@ const CLUSTER_SUITES = [
   'test/integration/concurrency-gate.test.ts',
   // A batch's hash and list on its own slot, its jobs' statuses read across theirs.
   'test/integration/batches.test.ts',
+  // A route's job on its pseudo-target's slot, each step on its target's, told through the outboxes.
+  'test/integration/routes.test.ts',
   // The dashboard and bull-board's raw queue view, in the browser, on the cluster.
   'test/e2e/dashboard.test.ts',
 ];

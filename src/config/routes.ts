@@ -28,8 +28,29 @@ export interface SwitchRoute {
   rules: readonly SwitchRule[];
 }
 
-/** fanOut and chain routes come with the step tracking they need; until then the config refuses them. */
-export type Route = SwitchRoute;
+/** A branch of a fan-out, or a step of a chain, as the gateway runs it. */
+export interface RouteStep {
+  /** Its name in the job document's `steps` and in `output`'s object (its target's by default). */
+  name: string;
+  target: string;
+  /** Null: the step's input is the route's input (fan-out, first chain step) or the previous step's result (chain). */
+  input: CompiledExpression | null;
+  /** Fan-out only; null: the branch always runs. */
+  when: CompiledExpression | null;
+  /** Fan-out only: its failure does not fail the route's job. */
+  optional: boolean;
+}
+
+/** A route whose job is made of steps, each an ordinary job: in parallel (fanOut) or one after another (chain). */
+export interface StepRoute {
+  name: string;
+  kind: 'fanOut' | 'chain';
+  steps: readonly RouteStep[];
+  /** Null: a fan-out's result is `{ <step name>: <result> }`, a chain's its last step's result. */
+  output: CompiledExpression | null;
+}
+
+export type Route = SwitchRoute | StepRoute;
 
 type RouteFile = z.infer<typeof RouteFileSchema>;
 
@@ -51,25 +72,30 @@ function compile(source: string, path: string, timeoutMs: number, problems: stri
 }
 
 /**
- * Checks a fanOut or chain route in full, so that its file is right before the gateway runs
- * it: every target known, step names unique (a step is named after its target unless it
- * has a `name`), every expression compiling.
+ * Compiles a fanOut or chain route: every target known, step names unique (a step is named
+ * after its target unless it has a `name`), every expression compiling.
  */
-function checkSteps(raw: RouteFile, at: string, targets: ReadonlySet<string>, timeoutMs: number, problems: string[]): void {
+function compileSteps(name: string, raw: RouteFile, at: string, targets: ReadonlySet<string>, timeoutMs: number, problems: string[]): StepRoute {
   const kind = raw.fanOut !== undefined ? 'fanOut' : 'chain';
-  const steps: { name?: string | undefined; target: string; input?: string | undefined; when?: string | undefined }[] = raw.fanOut ?? raw.chain ?? [];
+  const source: { name?: string | undefined; target: string; input?: string | undefined; when?: string | undefined; optional?: boolean }[] = raw.fanOut ?? raw.chain ?? [];
   const named = new Map<string, number>();
-  steps.forEach((step, i) => {
+  const steps = source.map((step, i): RouteStep => {
     const path = `${at}.${kind}.${i}`;
     if (!targets.has(step.target)) problems.push(`${path}.target: no target named "${step.target}"`);
-    const name = step.name ?? step.target;
-    const first = named.get(name);
-    if (first === undefined) named.set(name, i);
-    else problems.push(`${path}: step name "${name}" is taken by ${kind}.${first}; give one of them a name`);
-    if (step.when !== undefined) compile(step.when, `${path}.when`, timeoutMs, problems);
-    if (step.input !== undefined) compile(step.input, `${path}.input`, timeoutMs, problems);
+    const stepName = step.name ?? step.target;
+    const first = named.get(stepName);
+    if (first === undefined) named.set(stepName, i);
+    else problems.push(`${path}: step name "${stepName}" is taken by ${kind}.${first}; give one of them a name`);
+    return Object.freeze({
+      name: stepName,
+      target: step.target,
+      when: step.when === undefined ? null : compile(step.when, `${path}.when`, timeoutMs, problems),
+      input: step.input === undefined ? null : compile(step.input, `${path}.input`, timeoutMs, problems),
+      optional: step.optional === true,
+    });
   });
-  if (raw.output !== undefined) compile(raw.output, `${at}.output`, timeoutMs, problems);
+  const output = raw.output === undefined ? null : compile(raw.output, `${at}.output`, timeoutMs, problems);
+  return Object.freeze({ name, kind, steps: Object.freeze(steps), output });
 }
 
 /**
@@ -87,8 +113,7 @@ export function compileRoutes(file: Readonly<Record<string, RouteFile>>, targets
       continue;
     }
     if (raw.switch === undefined) {
-      checkSteps(raw, at, targets, timeoutMs, problems);
-      problems.push(`${at}.${kinds[0]}: ${kinds[0]} routes are not supported by this version of the gateway yet; only switch routes are`);
+      routes.set(name, compileSteps(name, raw, at, targets, timeoutMs, problems));
       continue;
     }
     if (raw.output !== undefined) problems.push(`${at}.output: a switch route's result is its target's; output is for fanOut and chain routes`);

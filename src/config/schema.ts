@@ -332,8 +332,8 @@ export const ChainStepSchema = z
 
 /**
  * A route: a name a client submits to instead of a target. `switch` picks one target by the
- * input's content. `fanOut` and `chain` are validated and compiled in full, then refused at
- * start-up until their step tracking is built (src/config/routes.ts says so by path).
+ * input's content; `fanOut` runs several targets in parallel and `chain` one after another,
+ * each step an ordinary job of the route's job (src/jobs/route-conductor.ts).
  */
 export const RouteFileSchema = z
   .object({

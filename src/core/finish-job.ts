@@ -45,7 +45,7 @@ export type EndResult = { ended: boolean; previous: JobStatus | null };
  * release of its tenant's in-flight slot and its webhook, all in one script (the job's
  * callback state says `pending` or `skipped` from the same write).
  */
-export function endTransition(record: Pick<JobRecord, 'id' | 'tenant' | 'target' | 'callback' | 'correlationId' | 'batch'>, end: JobEnd): Transition {
+export function endTransition(record: Pick<JobRecord, 'id' | 'tenant' | 'target' | 'callback' | 'correlationId' | 'batch' | 'parent'>, end: JobEnd): Transition {
   const deadLetter = end.deadLetter === true;
   const notify = end.notify !== false && record.callback !== null;
   const event: WebhookEvent = `job.${end.status}`;
@@ -68,7 +68,7 @@ export function endTransition(record: Pick<JobRecord, 'id' | 'tenant' | 'target'
     effects: {
       target: record.target,
       ...(deadLetter && { deadLetter: end.at }),
-      outbox: { kind: 'ended', id: record.id, tenant: record.tenant, status: end.status, at: end.at, correlationId: record.correlationId, ...(webhook && { webhook: event }), ...(record.batch && { batch: record.batch }) },
+      outbox: { kind: 'ended', id: record.id, tenant: record.tenant, status: end.status, at: end.at, correlationId: record.correlationId, ...(webhook && { webhook: event }), ...(record.batch && { batch: record.batch }), ...(record.parent && { parent: record.parent }) },
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Attempt, CallbackState, JobError, JobStatus, WebhookEvent } from './job-schema.js';
+import type { Attempt, CallbackState, JobError, JobStatus, StepStatus, WebhookEvent } from './job-schema.js';
 
 /**
  * What the gateway stores per job: the job document's state plus what the worker
@@ -17,6 +17,24 @@ export interface CapturedRequest {
 }
 
 export type JobPayload = { kind: 'input'; input?: unknown } | { kind: 'request'; request: CapturedRequest };
+
+/**
+ * A fanOut or chain route's job: its steps as planned at submit. Every step's job id is
+ * drawn then, a chain's later steps included, so that creating one is idempotent (a move
+ * of the route carried out twice finds the step already there). `jobId` is null for a
+ * branch whose `when` was false.
+ */
+export interface RoutePlan {
+  kind: 'fanOut' | 'chain';
+  steps: { name: string; target: string; optional: boolean; jobId: string | null }[];
+}
+
+/** Where a step's job belongs: its route's job, that route's name (whose outbox it is told through) and its index in the plan. */
+export interface ParentRef {
+  id: string;
+  route: string;
+  step: number;
+}
 
 export interface CallbackSpec {
   url: string;
@@ -54,11 +72,32 @@ export interface JobRecord {
   route?: string;
   /** The batch the job was submitted in: its end counts towards the batch's completion. */
   batch?: string;
+  /** A fanOut or chain route's job: its plan (the job itself never enters a queue; its steps do). */
+  plan?: RoutePlan;
+  /**
+   * A route's job: each step's status as the route last heard it, in plan order (fields
+   * `s0`, `s1`, … of the hash, each written by step-changed.lua on the route's slot).
+   */
+  stepStatuses?: StepStatus[];
+  /** A step of a route's job. */
+  parent?: ParentRef;
   metadata: Record<string, string>;
   payload: JobPayload;
   callback: CallbackSpec | null;
   callbackState: CallbackState | null;
 }
+
+/** The fields every new record starts with: nothing run, nothing ended, nothing flagged. */
+export const UNSTARTED = Object.freeze({
+  startedAtMs: null,
+  finishedAtMs: null,
+  attempts: 0,
+  progress: null,
+  resultJson: null,
+  error: null,
+  deadLettered: false,
+  cancelRequested: false,
+} as const);
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 
@@ -96,6 +135,8 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
     traceparent: r.traceparent ?? '',
     route: r.route ?? '',
     batch: r.batch ?? '',
+    plan: r.plan ? JSON.stringify(r.plan) : '',
+    parent: r.parent ? `${r.parent.id} ${r.parent.route} ${r.parent.step}` : '',
     metadata: JSON.stringify(r.metadata),
     payload: JSON.stringify(r.payload),
     callback: r.callback ? JSON.stringify(r.callback) : '',
@@ -103,15 +144,26 @@ export function encodeRecord(r: JobRecord): Record<string, string> {
   };
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(all)) if (v !== '' && v !== DEFAULTS[k]) out[k] = v;
+  r.stepStatuses?.forEach((status, i) => (out[stepField(i)] = status));
   return out;
 }
 
 /** Values a field is left out for, because decodeRecord reads its absence as them. */
 const DEFAULTS: Readonly<Record<string, string>> = { deadLettered: '0', cancelRequested: '0', priority: '0', metadata: '{}' };
 
+/** The hash field of a route's step `i`'s status (step-changed.lua writes it too). */
+export const stepField = (i: number): string => `s${i}`;
+
+function parentOf(v: string | undefined): ParentRef | undefined {
+  if (!v) return undefined;
+  const [id, route, step] = v.split(' ');
+  return { id: id!, route: route!, step: Number(step) };
+}
+
 /** The record of job `id` from its hash's fields; null for an empty hash (a job that never existed or has expired). */
 export function decodeRecord(h: Record<string, string>, id: string): JobRecord | null {
   if (!h.status) return null;
+  const plan = json<RoutePlan | null>(h.plan, null);
   return {
     id,
     tenant: h.tenant ?? '',
@@ -134,6 +186,8 @@ export function decodeRecord(h: Record<string, string>, id: string): JobRecord |
     ...(h.traceparent && { traceparent: h.traceparent }),
     ...(h.route && { route: h.route }),
     ...(h.batch && { batch: h.batch }),
+    ...(plan && { plan, stepStatuses: plan.steps.map((_, i) => (h[stepField(i)] ?? 'pending') as StepStatus) }),
+    ...(h.parent && { parent: parentOf(h.parent)! }),
     metadata: json<Record<string, string>>(h.metadata, {}),
     payload: json<JobPayload>(h.payload, { kind: 'input' }),
     callback: json<CallbackSpec | null>(h.callback, null),
@@ -175,8 +229,10 @@ export function encodePatch(p: RecordPatch): string[] {
 
 /** One entry of a job's event stream (what SSE replays). */
 export interface JobEvent {
-  type: 'status' | 'progress';
+  /** `step`: a route's step changed status (`step` names it, `status` says to what). */
+  type: 'status' | 'progress' | 'step';
   at: number;
+  step?: string;
   status?: JobStatus;
   attempt?: number;
   progress?: unknown;

@@ -12,6 +12,11 @@ export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancel
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
+/** A route's step: a job status, or `pending` (a chain step not created yet) or `skipped` (a branch whose `when` was false). */
+export const STEP_STATUSES = ['pending', 'skipped', ...JOB_STATUSES] as const;
+export const StepStatusSchema = z.enum(STEP_STATUSES);
+export type StepStatus = z.infer<typeof StepStatusSchema>;
+
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
 export const isTerminal = (s: JobStatus): boolean => TERMINAL_STATUSES.has(s);
 
@@ -123,7 +128,7 @@ export type Deferral = z.infer<typeof DeferralSchema>;
 
 export const JobDocumentSchema = z.object({
   id: z.string().regex(JOB_ID).meta({ description: "`job_`, 4 characters naming the Redis slot of the job's target, and 128 random bits (base64url). Opaque: clients keep it and send it back as it is." }),
-  target: z.string(),
+  target: z.string().meta({ description: 'The target that runs the job; `route:<name>` for a fanOut or chain route\'s job, which no one target runs (its steps name theirs).' }),
   status: JobStatusSchema,
   createdAt: iso,
   runAt: iso.nullable().meta({ description: 'When a delayed job becomes due; null when it was due at once.' }),
@@ -141,7 +146,21 @@ export const JobDocumentSchema = z.object({
   deadLettered: z.boolean(),
   cancelRequested: z.boolean(),
   correlationId: z.string(),
-  route: z.string().optional().meta({ description: 'The route the job was submitted to, when a route chose its target.' }),
+  route: z.string().optional().meta({ description: 'The route the job was submitted to: the one that chose its target (switch), or whose job it is or is a step of (fanOut, chain).' }),
+  steps: z
+    .array(
+      z.object({
+        name: z.string(),
+        target: z.string(),
+        status: StepStatusSchema,
+        jobId: z.string().regex(JOB_ID).nullable().meta({ description: 'The step\'s own job (an ordinary job of the same tenant); null while pending or when skipped.' }),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        "A fanOut or chain route's job: one entry per branch or step, in the route's order, with its status as the route last heard it (it follows the step's own within the outbox relay's delay).",
+    }),
   traceId: z.string().regex(/^[0-9a-f]{32}$/).meta({
     description:
       "The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing).",

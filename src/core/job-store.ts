@@ -15,12 +15,22 @@ import {
 } from './job-record.js';
 
 /** Events kept per job (status changes and progress); older ones are trimmed. */
-const MAX_EVENTS_PER_JOB = 200;
+export const MAX_EVENTS_PER_JOB = 200;
 
 /** A guarded state change of one job: src/core/scripts/transition.lua (KEYS, ARGV and reply in its header). */
 const TRANSITION_LUA = luaScript('transition');
 /** The common start of an attempt: src/core/scripts/start-attempt.lua. */
 const START_ATTEMPT_LUA = luaScript('start-attempt');
+
+/**
+ * A record and its first event, unless the record exists: a route's chain step, which any
+ * gateway moving the route may create, and a move carried out twice must not create twice.
+ */
+const CREATE_IF_ABSENT_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 1`;
 
 type TransitionReply = [number, string, string?];
 
@@ -28,7 +38,8 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     /** numberOfKeys first: 3, or 5 with the target's dead-letter index and outbox. */
     agTransition(numberOfKeys: number, ...keysAndArgs: string[]): Result<TransitionReply, Context>;
-    agStartAttempt(record: string, events: string, ...args: string[]): Result<string[], Context>;
+    agStartAttempt(record: string, events: string, outbox: string, ...args: string[]): Result<string[], Context>;
+    agCreateIfAbsent(record: string, events: string, ...args: string[]): Result<number, Context>;
   }
 }
 
@@ -71,7 +82,8 @@ export class JobStore {
   ) {
     // Redefining on a shared connection is harmless: ioredis caches the script by its SHA.
     redis.defineCommand('agTransition', { lua: TRANSITION_LUA });
-    redis.defineCommand('agStartAttempt', { numberOfKeys: 2, lua: START_ATTEMPT_LUA });
+    redis.defineCommand('agStartAttempt', { numberOfKeys: 3, lua: START_ATTEMPT_LUA });
+    redis.defineCommand('agCreateIfAbsent', { numberOfKeys: 2, lua: CREATE_IF_ABSENT_LUA });
   }
 
   /**
@@ -87,6 +99,13 @@ export class JobStore {
     return Promise.all(
       issueTogether(redis, () => [redis.hset(keys.job(record.id), encodeRecord(record)), redis.rpush(keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`)]),
     );
+  }
+
+  /** Stores a new record and its first event unless the record exists (see CREATE_IF_ABSENT_LUA); true when this call stored it. */
+  async createIfAbsent(record: JobRecord): Promise<boolean> {
+    const event: JobEvent = { type: 'status', status: record.status, at: record.createdAtMs, attempt: 0 };
+    const fields = Object.entries(encodeRecord(record)).flat();
+    return (await this.redis.agCreateIfAbsent(this.keys.job(record.id), this.keys.jobEvents(record.id), `1 ${JSON.stringify(event)}`, ...fields)) === 1;
   }
 
   /**
@@ -113,10 +132,11 @@ export class JobStore {
    * returns the record as it was before; null when nothing changed because the job needs a
    * decision first (missing, running after a lost attempt, canceled, cancel requested, or
    * a first attempt past its expiry). The executor's common path: one round trip, no read.
+   * A route's step's first attempt also tells its route, through `target`'s outbox.
    */
-  async startIfQueued(id: string, nowMs: number): Promise<JobRecord | null> {
+  async startIfQueued(id: string, target: string, nowMs: number): Promise<JobRecord | null> {
     const { keys } = this;
-    const flat = await this.redis.agStartAttempt(keys.job(id), keys.jobEvents(id), String(nowMs), keys.jobChannel(), id, String(MAX_EVENTS_PER_JOB));
+    const flat = await this.redis.agStartAttempt(keys.job(id), keys.jobEvents(id), keys.outbox(target), String(nowMs), keys.jobChannel(), id, String(MAX_EVENTS_PER_JOB));
     if (flat.length === 0) return null;
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;

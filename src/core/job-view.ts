@@ -1,5 +1,6 @@
 import type { Deferral, JobDocument } from './job-schema.js';
-import type { JobRecord } from './job-record.js';
+import type { JobRecord, RoutePlan } from './job-record.js';
+import type { StepStatus } from './job-schema.js';
 import { traceIdOf } from './trace-context.js';
 
 /** Results larger than this are left out of the document; `links.result` serves them. */
@@ -32,6 +33,7 @@ export function toDocument(r: JobRecord, baseUrl: string, deferred?: Deferral): 
     cancelRequested: r.cancelRequested,
     correlationId: r.correlationId,
     ...(r.route !== undefined && { route: r.route }),
+    ...(r.plan && { steps: stepsOf(r.plan, r.stepStatuses ?? []) }),
     traceId: traceIdOf(r),
     metadata: r.metadata,
     ...(deferred && r.status === 'queued' && { deferred }),
@@ -42,4 +44,11 @@ export function toDocument(r: JobRecord, baseUrl: string, deferred?: Deferral): 
     doc.result = JSON.parse(r.resultJson) as JobDocument['result'];
   }
   return doc;
+}
+
+function stepsOf(plan: RoutePlan, statuses: readonly StepStatus[]): NonNullable<JobDocument['steps']> {
+  return plan.steps.map((s, i) => {
+    const status = statuses[i] ?? 'pending';
+    return { name: s.name, target: s.target, status, jobId: status === 'pending' || status === 'skipped' ? null : s.jobId };
+  });
 }

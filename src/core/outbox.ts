@@ -7,6 +7,9 @@ import { JOB_STATUSES, WebhookEventSchema } from './job-schema.js';
  * carried out by the OutboxRelay. Each effect is idempotent, so carrying one out twice
  * (a relay that died before deleting the entry) changes nothing.
  */
+/** A step's route's job (see ParentRef in job-record.ts). */
+const ParentSchema = z.object({ id: z.string(), route: z.string(), step: z.number().int().min(0) });
+
 export const OutboxEntrySchema = z.discriminatedUnion('kind', [
   z.object({
     /** The job ended: free its tenant's in-flight slot, and queue its webhook when `webhook` is set. */
@@ -21,6 +24,21 @@ export const OutboxEntrySchema = z.discriminatedUnion('kind', [
     webhook: WebhookEventSchema.optional(),
     /** The job's batch: its end is taken off the batch's pending set (the last one completes it). */
     batch: z.string().optional(),
+    /** A route's step: its route's job hears of the end (step-changed.lua), and moves on. */
+    parent: ParentSchema.optional(),
+  }),
+  z.object({
+    /** A route's step made its first attempt (start-attempt.lua): its route's job hears of it. */
+    kind: z.literal('stepStarted'),
+    id: z.string(),
+    parent: ParentSchema,
+    at: z.number(),
+  }),
+  z.object({
+    /** In a route's outbox (step-changed.lua): one of its steps changed, so the route's job moves on (RouteConductor). */
+    kind: z.literal('advance'),
+    id: z.string(),
+    at: z.number(),
   }),
   z.object({
     /** A finished job runs again (an admin replay): it takes an in-flight slot of its tenant again. */

@@ -19,7 +19,14 @@ import type { CallbackSpec } from '../core/job-record.js';
 import { createAddressPolicy, type AddressPolicy } from '../webhooks/address-policy.js';
 import { checkCallbackUrl, systemResolver, type Resolver } from '../webhooks/callback-url.js';
 import { laneOf, limitsFor } from '../auth/tenant-limits.js';
-import { RouteSwitch } from './route-switch.js';
+import { routeNamed, RouteSwitch } from './route-switch.js';
+import type { StepRoute } from '../config/routes.js';
+import { isRouteTarget, routeTarget, type RouteSteps } from '../core/route-steps.js';
+import { RouteConductor, retentionOf } from './route-conductor.js';
+import { ExpressionFailed, refusal } from './route-expressions.js';
+import { plannedSteps } from './route-plan.js';
+import { UNSTARTED, type RoutePlan } from '../core/job-record.js';
+import type { StepStatus } from '../core/job-schema.js';
 import { JobObserver } from '../observability/job-observer.js';
 import type { TraceContext, Tracing } from '../observability/tracing.js';
 
@@ -88,6 +95,8 @@ export class JobService {
       tracing?: Tracing;
       /** REDIS_WAIT_REPLICAS: a submit is acknowledged only once the replicas hold the job. */
       replicaAck?: ReplicaAck;
+      /** Tells a route's job of its steps (fanOut and chain routes need it). */
+      routeSteps?: RouteSteps;
     },
   ) {
     this.handlers = opts.handlers;
@@ -99,7 +108,19 @@ export class JobService {
     this.observer = opts.observer ?? new JobObserver();
     this.tracing = opts.tracing ?? null;
     this.replicaAck = opts.replicaAck ?? null;
-    this.routes = new RouteSwitch(config, this.observer);
+    this.routes = new RouteSwitch(this.observer);
+    this.conductor = opts.routeSteps
+      ? new RouteConductor({
+          config,
+          store,
+          queues,
+          steps: opts.routeSteps,
+          logger,
+          prepare: (cmd) => this.prepare(cmd),
+          // Not awaited: the conductor runs inside the relay, whose own next round carries the new entry out.
+          listeners: { observer: this.observer, outboxWritten: (target) => void this.outboxWritten?.(target) },
+        })
+      : null;
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {
       if (event === 'done') logger.info({ event: 'job.admission_undone', jobId: id }, 'half-stored job removed on retry');
       else if (event === 'dropped') logger.error({ event: 'job.admission_undo_dropped', jobId: id }, 'too many undos pending; this half-stored job stays');
@@ -110,6 +131,8 @@ export class JobService {
   private readonly admission: TenantAdmission;
   private readonly jobList: TenantJobList;
   private readonly routes: RouteSwitch;
+  /** Moves fanOut and chain routes' jobs on; null where no RouteSteps was given (then such a route is refused). */
+  private readonly conductor: RouteConductor | null;
   /** Undos of half-stored submits that Redis refused at the time. */
   private readonly undos: RetryUntilDone;
   /** Relays the target's outbox now (bounded), after a cancel wrote it: the answer follows the freed slot. */
@@ -132,7 +155,8 @@ export class JobService {
    */
   async commandFor(caller: Pick<SubmitCommand, 'tenant' | 'correlationId' | 'trace'>, body: SubmitRequest, at = ''): Promise<SubmitCommand> {
     // The schema lets exactly one of target and route through.
-    const target = body.route !== undefined ? await this.routes.choose(body.route, body.input) : body.target!;
+    const route = body.route !== undefined ? routeNamed(this.config, body.route) : null;
+    const target = route === null ? body.target! : route.kind === 'switch' ? await this.routes.choose(route, body.input) : routeTarget(route.name);
     return {
       tenant: caller.tenant,
       correlationId: caller.correlationId,
@@ -155,7 +179,101 @@ export class JobService {
    * with the tenant's rate window as it stands.
    */
   async submit(cmd: SubmitCommand): Promise<Admitted> {
+    if (isRouteTarget(cmd.target)) return this.submitRoute(cmd);
     return this.accept(await this.prepare(cmd));
+  }
+
+  /**
+   * A fanOut or chain route's submit: its expressions over the input (a failure is a 422
+   * naming the branch), every step that starts now checked as its own submit would be, then
+   * the route's job (admitted for its tenant as one job) stored before its steps, so that no
+   * step can end unheard; a refusal anywhere takes back everything stored.
+   */
+  private async submitRoute(cmd: SubmitCommand): Promise<Admitted> {
+    const route = this.config.routes.get(cmd.route!) as StepRoute;
+    if (!this.conductor) throw new Error('a fanOut or chain route needs JobService to be given routeSteps');
+    const input = cmd.payload.kind === 'input' ? cmd.payload.input : undefined;
+    const planned = await plannedSteps(route, input).catch((err: unknown) => {
+      throw err instanceof ExpressionFailed ? refusal(err) : err;
+    });
+    if (planned.every((p) => p.kind === 'skipped')) {
+      throw new ApiError('no_route_match', `no branch of route "${route.name}" runs for this input: every branch's when is false`);
+    }
+    const id = newJobId(routeTarget(route.name));
+    const starting: PreparedJob[] = [];
+    for (const [i, p] of planned.entries()) {
+      if (p.kind !== 'start') continue;
+      const step = route.steps[i]!;
+      const prepared = await this.prepare({ ...cmd, target: step.target, payload: { kind: 'input', input: p.input }, callback: undefined, callbackPath: undefined }).catch((err: unknown) => {
+        throw err instanceof ApiError ? new ApiError(err.code, `step "${step.name}": ${err.detail ?? err.title}`, err.extra) : err;
+      });
+      prepared.record.parent = { id, route: route.name, step: i };
+      starting.push(prepared);
+    }
+    const now = Date.now();
+    const plan: RoutePlan = {
+      kind: route.kind,
+      steps: route.steps.map((s, i) => ({
+        name: s.name,
+        target: s.target,
+        optional: s.optional,
+        jobId: planned[i]!.kind === 'skipped' ? null : (starting.find((p) => p.record.parent!.step === i)?.record.id ?? newJobId(s.target)),
+      })),
+    };
+    const stepStatuses = planned.map((p): StepStatus => (p.kind === 'start' ? 'queued' : p.kind === 'skipped' ? 'skipped' : 'pending'));
+    const callback = cmd.callback ? await this.checkCallback(cmd.callback, cmd.callbackPath ?? '/callback/url') : null;
+    const record: JobRecord = {
+      id,
+      tenant: cmd.tenant,
+      target: routeTarget(route.name),
+      status: 'queued',
+      createdAtMs: now,
+      runAtMs: null,
+      // Never in a queue itself: its steps expire, each by its own target's policy.
+      expiresAtMs: Math.max(...starting.map((p) => p.record.expiresAtMs)),
+      ...UNSTARTED,
+      maxAttempts: 1,
+      priority: cmd.priority ?? 0,
+      correlationId: cmd.correlationId,
+      route: route.name,
+      plan,
+      stepStatuses,
+      metadata: cmd.metadata ?? {},
+      payload: cmd.payload,
+      callback,
+      callbackState: callback ? 'pending' : null,
+    };
+    const rateLimit = await this.admitTenant(cmd, record, now);
+    try {
+      await this.store.create(record);
+    } catch (err) {
+      await this.undo(record, false);
+      throw err;
+    }
+    const stored = await Promise.allSettled(starting.map((p) => this.storeAndEnqueue(p)));
+    const refused = stored.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused) {
+      await Promise.all([...starting.map((p) => this.undo(p.record, true)), this.undo(record, false)]);
+      throw refused.reason;
+    }
+    this.observer.accepted(record.target);
+    this.logger.info({ event: 'job.accepted', jobId: id, route: route.name, steps: starting.length, tenant: cmd.tenant, correlationId: cmd.correlationId }, "route's job accepted");
+    return { record, rateLimit };
+  }
+
+  /** A step's record and its queue entry, together; the route's job counts for admission, so the step takes none. */
+  private async storeAndEnqueue(p: PreparedJob): Promise<void> {
+    const target = p.target;
+    await Promise.all([
+      this.store.create(p.record),
+      this.queues.enqueue(target, { id: p.record.id, priority: p.record.priority, delayMs: p.dueAt - p.now, ...laneOf(this.config, target, p.record.tenant) }),
+    ]);
+  }
+
+  /** Moves a fanOut or chain route's job on (the relay's `advance` entries; see RouteConductor). */
+  advanceRoute(id: string): Promise<void> {
+    if (!this.conductor) return Promise.reject(new Error('this JobService moves no routes (no routeSteps)'));
+    return this.conductor.advance(id);
   }
 
   /**
@@ -163,6 +281,11 @@ export class JobService {
    * store. Nothing is written; a batch prepares all its jobs before it admits any.
    */
   async prepare(cmd: SubmitCommand): Promise<PreparedJob> {
+    if (isRouteTarget(cmd.target)) {
+      throw new ApiError('validation_failed', `route "${cmd.route}" is a ${this.config.routes.get(cmd.route ?? '')?.kind ?? 'step'} route: its job is submitted on its own (POST /v1/jobs), not in a batch`, {
+        errors: [{ path: '/route', message: 'only switch routes can be batched' }],
+      });
+    }
     const target = this.target(cmd.target);
     if (!target) {
       throw new ApiError('unknown_target', `no target named "${cmd.target}"`, {
@@ -195,16 +318,9 @@ export class JobService {
       createdAtMs: now,
       runAtMs: dueAt > now ? dueAt : null,
       expiresAtMs: dueAt + maxWaitMs,
-      startedAtMs: null,
-      finishedAtMs: null,
-      attempts: 0,
+      ...UNSTARTED,
       maxAttempts: target.attempts,
       priority,
-      progress: null,
-      resultJson: null,
-      error: null,
-      deadLettered: false,
-      cancelRequested: false,
       correlationId: cmd.correlationId,
       ...(cmd.route !== undefined && { route: cmd.route }),
       metadata: cmd.metadata ?? {},
@@ -254,15 +370,7 @@ export class JobService {
   /** Admission, then the record and the queue entry together; never leaves half a job behind. */
   private async admit(cmd: SubmitCommand, target: Target, record: JobRecord, now: number, dueAt: number): Promise<Admitted> {
     const { priority } = record;
-    const { maxInFlightJobs, requestsPerWindow, windowSeconds } = limitsFor(this.config.tenants, cmd.tenant);
-    const verdict = await this.admission.admit(cmd.tenant, record.id, { requestsPerWindow, windowMs: windowSeconds * 1_000, maxInFlightJobs }, now);
-    const rateLimit = { limit: requestsPerWindow, remaining: requestsPerWindow - verdict.count, resetSeconds: Math.ceil(verdict.resetMs / 1_000) };
-    if (!verdict.admitted && verdict.reason === 'rate_limited') {
-      throw new ApiError('rate_limited', `at most ${requestsPerWindow} requests per ${windowSeconds} s for this tenant`, { retryAfterSeconds: Math.max(1, rateLimit.resetSeconds), rateLimit });
-    }
-    if (!verdict.admitted) {
-      throw new ApiError('quota_exceeded', `at most ${maxInFlightJobs} unfinished jobs per tenant`, { retryAfterSeconds: this.config.server.pollAfterSeconds, rateLimit });
-    }
+    const rateLimit = await this.admitTenant(cmd, record, now);
     // Issued together, so both are on the wire before either answer comes back.
     const [stored, queued] = await Promise.allSettled([
       this.store.create(record),
@@ -286,6 +394,20 @@ export class JobService {
       'job accepted',
     );
     return { record, rateLimit };
+  }
+
+  /** The tenant's admission of one job (rate, quota, index: one script); refuses with rate_limited or quota_exceeded. */
+  private async admitTenant(cmd: SubmitCommand, record: JobRecord, now: number): Promise<RateLimitState> {
+    const { maxInFlightJobs, requestsPerWindow, windowSeconds } = limitsFor(this.config.tenants, cmd.tenant);
+    const verdict = await this.admission.admit(cmd.tenant, record.id, { requestsPerWindow, windowMs: windowSeconds * 1_000, maxInFlightJobs }, now);
+    const rateLimit = { limit: requestsPerWindow, remaining: requestsPerWindow - verdict.count, resetSeconds: Math.ceil(verdict.resetMs / 1_000) };
+    if (!verdict.admitted && verdict.reason === 'rate_limited') {
+      throw new ApiError('rate_limited', `at most ${requestsPerWindow} requests per ${windowSeconds} s for this tenant`, { retryAfterSeconds: Math.max(1, rateLimit.resetSeconds), rateLimit });
+    }
+    if (!verdict.admitted) {
+      throw new ApiError('quota_exceeded', `at most ${maxInFlightJobs} unfinished jobs per tenant`, { retryAfterSeconds: this.config.server.pollAfterSeconds, rateLimit });
+    }
+    return rateLimit;
   }
 
   /** Whether the replicas hold the job (REDIS_WAIT_REPLICAS); a failed WAIT (no master known for a slot, Redis down) is a no. */
@@ -394,6 +516,7 @@ export class JobService {
     }
     const target = this.target(record.target);
     const now = Date.now();
+    if (record.plan) return this.cancelRoute(record);
     if (record.status === 'queued') {
       const canceled = await finishJob(
         this.store,
@@ -414,6 +537,26 @@ export class JobService {
     await this.store.requestCancel(id);
     this.logger.info({ event: 'job.cancel_requested', jobId: id, target: record.target, tenant, correlationId: record.correlationId }, 'cancel requested for running job');
     return this.waitForEnd(tenant, id, CANCEL_CONFIRM_SECONDS);
+  }
+
+  /**
+   * A fanOut or chain route's job: canceled at once (it runs nothing itself), then its
+   * unfinished steps, each as a cancel of its own would. A gateway that dies in between
+   * leaves steps running; the first of them to change moves the route, which finds it
+   * canceled and cancels the rest (RouteConductor).
+   */
+  private async cancelRoute(record: JobRecord): Promise<JobRecord> {
+    const canceled = await finishJob(
+      this.store,
+      record,
+      { status: 'canceled', at: Date.now(), retentionMs: retentionOf(this.config, record.plan!) },
+      { observer: this.observer },
+    );
+    if (canceled.ended) {
+      await Promise.all([this.conductor?.cancelUnfinished({ ...record, status: 'canceled' }), this.outboxWritten?.(record.target)]);
+      this.logger.info({ event: 'job.canceled', jobId: record.id, route: record.route, tenant: record.tenant, correlationId: record.correlationId }, "route's job canceled");
+    }
+    return this.get(record.tenant, record.id);
   }
 
   deliveries(id: string): Promise<Delivery[]> {

@@ -3,6 +3,7 @@ import { BatchStore } from '../core/batch-store.js';
 import type { Logger } from '../core/logger.js';
 import { OutboxEntrySchema, type OutboxEntry } from '../core/outbox.js';
 import { issueTogether, type RedisClient } from '../core/redis.js';
+import { RouteSteps } from '../core/route-steps.js';
 import type { CallbackTrigger } from '../webhooks/callback-trigger.js';
 
 /** The consumer group every relay of every process reads the outboxes in. */
@@ -18,12 +19,18 @@ export interface OutboxRelayOptions {
   pollMs?: number;
   /** Entries another consumer read but did not finish for this long are taken over (it died). */
   claimIdleMs?: number;
+  /**
+   * Moves a route's job on (RouteConductor.advance), for the `advance` entries of the route
+   * outboxes among `targets`: only a gateway relays those, and only it is given this.
+   */
+  advanceRoute?: (routeJobId: string) => Promise<void>;
 }
 
 /**
  * Carries out the effects a job's state change wrote into its target's outbox, on other
- * hash slots: the tenant's in-flight slot freed (or taken again by a replay) and the
- * webhook queued. At least once: an entry is deleted only after its effects went through,
+ * hash slots: the tenant's in-flight slot freed (or taken again by a replay), the webhook
+ * queued, the batch told, and a route's step's start or end told to its route's job (whose
+ * own outbox then asks a gateway to move the route on). At least once: an entry is deleted only after its effects went through,
  * so a process killed in between leaves it for the next read, by itself after a restart or
  * by another process once it has been idle `claimIdleMs` (XAUTOCLAIM). Every effect is
  * idempotent (ZREM, ZADD, and the webhook's stable message id). Within a target the entries
@@ -36,6 +43,7 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private readonly pollMs: number;
   private readonly batches: BatchStore;
+  private readonly routeSteps: RouteSteps;
   private readonly claimIdleMs: number;
   private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
@@ -58,6 +66,7 @@ export class OutboxRelay {
   ) {
     this.pollMs = opts.pollMs ?? 250;
     this.batches = new BatchStore(redis, keys);
+    this.routeSteps = new RouteSteps(redis, keys);
     // Short: a live relay holds an entry for milliseconds (longer only while Redis stalls, and
     // an entry carried out twice changes nothing), while a dead one's wait this long.
     this.claimIdleMs = opts.claimIdleMs ?? 10_000;
@@ -221,13 +230,19 @@ export class OutboxRelay {
       this.logger.error({ event: 'outbox.entry_unreadable', target, entryId, fields }, 'an outbox entry this version cannot read was dropped');
       return Promise.resolve();
     }
+    if (entry.kind === 'stepStarted') return this.routeSteps.changed(entry.parent, 'running', entry.at);
+    if (entry.kind === 'advance') {
+      if (!this.opts.advanceRoute) return Promise.reject(new Error(`route outbox ${target} is relayed by a process that cannot move routes`));
+      return this.opts.advanceRoute(entry.id);
+    }
     const inFlight = this.keys.tenantInFlight(entry.tenant);
     if (entry.kind === 'reopened') return this.redis.zadd(inFlight, entry.at, entry.id);
     const freed = this.redis.zrem(inFlight, entry.id);
     const batch = entry.batch === undefined ? null : this.batchEnded(entry.batch, entry.id);
-    if (!entry.webhook) return Promise.all([freed, batch]);
+    const route = entry.parent === undefined ? null : this.routeSteps.changed(entry.parent, entry.status, entry.at);
+    if (!entry.webhook) return Promise.all([freed, batch, route]);
     const job = { id: entry.id, target, tenant: entry.tenant, correlationId: entry.correlationId };
-    return Promise.all([freed, batch, this.webhooks.send(job, entry.webhook, entry.at)]);
+    return Promise.all([freed, batch, route, this.webhooks.send(job, entry.webhook, entry.at)]);
   }
 
   /**

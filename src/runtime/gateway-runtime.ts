@@ -21,6 +21,7 @@ import { ReplicaAck } from '../core/replica-ack.js';
 import { indexHorizonMs } from './index-horizon.js';
 import { WebhookQueue } from '../core/webhook-queue.js';
 import { CallbackTrigger } from '../webhooks/callback-trigger.js';
+import { routeTarget, RouteSteps } from '../core/route-steps.js';
 import { OutboxRelay } from '../jobs/outbox-relay.js';
 import { InFlightAudit } from '../jobs/in-flight-audit.js';
 import { newWorkerId } from '../observability/worker-heartbeat.js';
@@ -85,7 +86,13 @@ export async function createGatewayRuntime(opts: {
   // it (ioredis sends one auto-pipeline at a time), past their command timeout.
   const relayConnection = createRedis(target, 'worker', 'gateway-relay');
   countRedisErrors(relayConnection, 'gateway-relay', metrics, logger);
-  const relay = new OutboxRelay(relayConnection, keys, [...config.targets.keys()], trigger, logger, { consumer: newWorkerId('gateway') });
+  // And every fanOut and chain route's outbox: only a gateway moves routes on (RouteConductor).
+  const routeTargets = [...config.routes.values()].filter((r) => r.kind !== 'switch').map((r) => routeTarget(r.name));
+  const relay = new OutboxRelay(relayConnection, keys, [...config.targets.keys(), ...routeTargets], trigger, logger, {
+    consumer: newWorkerId('gateway'),
+    // `jobs` is made below; an entry read before then fails, and is carried out on the next round.
+    advanceRoute: (id): Promise<void> => jobs.advanceRoute(id),
+  });
   await relay.start();
   // Frees the in-flight slots a gateway that died between admission and storing left taken.
   const inFlightAudit = new InFlightAudit(relayConnection, keys, logger);
@@ -103,6 +110,7 @@ export async function createGatewayRuntime(opts: {
     list: new TenantJobList(redis, keys, store),
     outboxWritten: () => relay.runWithin(RELAY_WAIT_MS),
     observer: new JobObserver(metrics, activity),
+    routeSteps: new RouteSteps(redis, keys),
     ...(opts.tracing && { tracing: opts.tracing }),
     ...(opts.waitReplicas && { replicaAck: new ReplicaAck(redis, keys, opts.waitReplicas.replicas, opts.waitReplicas.timeoutMs) }),
   });

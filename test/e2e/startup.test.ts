@@ -94,19 +94,20 @@ describe('start-up: configuration', () => {
     }
   }, 60_000);
 
-  it("exits 78 naming a route's bad expression and unknown target by path, and refuses a fan-out route as not built", async () => {
+  it("exits 78 naming a route's bad expression and unknown target by path", async () => {
     const path = writeConfigFile({
       targets: { echo: { kind: 'handler', handler: 'echo' } },
       routes: {
         broken: { switch: [{ when: 'region = ', target: 'echo' }, { when: 'true', target: 'ghost' }, { target: 'echo' }] },
-        spread: { fanOut: [{ target: 'echo' }] },
+        spread: { fanOut: [{ target: 'echo' }, { target: 'echo', when: 'x =' }] },
       },
     });
     const { code, stderr } = await exitedWith(spawnEntry(GATEWAY_ENTRY, { GATEWAY_CONFIG: path }));
     expect(code, stderr).toBe(78);
     expect(stderr).toMatch(/^ {2}- routes\.broken\.switch\.0\.when: not a valid JSONata expression: /m);
     expect(stderr).toMatch(/^ {2}- routes\.broken\.switch\.1\.target: no target named "ghost"$/m);
-    expect(stderr).toMatch(/^ {2}- routes\.spread\.fanOut: fanOut routes are not supported by this version/m);
+    expect(stderr).toMatch(/^ {2}- routes\.spread\.fanOut\.1: step name "echo" is taken by fanOut\.0; give one of them a name$/m);
+    expect(stderr).toMatch(/^ {2}- routes\.spread\.fanOut\.1\.when: not a valid JSONata expression: /m);
     expect(stderr).not.toMatch(/^\s+at /m);
   }, 30_000);
 

@@ -36,7 +36,7 @@ describe('JobStore.startIfQueued', () => {
     for (const over of [{}, { attempts: 1, startedAtMs: NOW - 800, runAtMs: NOW - 10 }]) {
       const fast = await put(queued(over));
       const slow = await put(queued({ ...over, id: newJobId('echo') }));
-      const before = await store.startIfQueued(fast.id, NOW);
+      const before = await store.startIfQueued(fast.id, 'echo', NOW);
       expect(before).toEqual(fast);
       // The decision path's transition, as process-job.ts makes it.
       const attempt = slow.attempts + 1;
@@ -65,12 +65,12 @@ describe('JobStore.startIfQueued', () => {
     for (const r of cases) {
       await put(r);
       const before = await stored(r.id);
-      expect(await store.startIfQueued(r.id, NOW), JSON.stringify(r)).toBeNull();
+      expect(await store.startIfQueued(r.id, 'echo', NOW), JSON.stringify(r)).toBeNull();
       expect(await stored(r.id)).toEqual(before);
     }
-    expect(await store.startIfQueued(newJobId('echo'), NOW)).toBeNull();
+    expect(await store.startIfQueued(newJobId('echo'), 'echo', NOW)).toBeNull();
     // A retry past the first attempt is not an expiry: only a first attempt expires.
     const retried = await put(queued({ attempts: 1, expiresAtMs: NOW - 1 }));
-    expect(await store.startIfQueued(retried.id, NOW)).not.toBeNull();
+    expect(await store.startIfQueued(retried.id, 'echo', NOW)).not.toBeNull();
   });
 });

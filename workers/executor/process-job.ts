@@ -103,7 +103,7 @@ export function createProcessor(target: Target, deps: ProcessDeps) {
     const startedAt = now();
     // The common case in one round trip: a plainly queued job starts its next attempt, and
     // the script hands back the record as it was. Anything else needs reading and deciding.
-    const fast = await store.startIfQueued(id, startedAt);
+    const fast = await store.startIfQueued(id, target.name, startedAt);
     const record = fast ?? (await store.get(id));
     const log = deps.logger.child({ jobId: id, target: target.name, tenant: record?.tenant, correlationId: record?.correlationId });
     if (!record) {

@@ -6,6 +6,7 @@ is published. The executor then needs no separate read of the record.
 
 KEYS[1]  the record            <p>:job:{<tag>}:<id>
 KEYS[2]  its events            <p>:job:{<tag>}:<id>:history
+KEYS[3]  its target's outbox   <p>:target:{<tag>}:<t>:outbox (a route's step's first attempt tells its route there)
 ARGV[1]  now, ms (startedAt of a first attempt, and the event's time)
 ARGV[2]  the job channel       ARGV[3] the job id (published on it)
 ARGV[4]  events kept at most
@@ -31,5 +32,12 @@ local newest = redis.call('LINDEX', KEYS[2], -1)
 local seq = newest and (tonumber(string.match(newest, '^%d+')) or 0) + 1 or 1
 redis.call('RPUSH', KEYS[2], seq .. ' {"type":"status","status":"running","attempt":' .. attempt .. ',"at":' .. ARGV[1] .. '}')
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+if attempts == 0 and f.parent then
+  -- "<route job id> <route> <index>": the step's route hears that it started (OutboxRelay).
+  local parent, route, step = string.match(f.parent, '^(%S+) (%S+) (%d+)$')
+  if parent then
+    redis.call('XADD', KEYS[3], '*', 'e', '{"kind":"stepStarted","id":"' .. ARGV[3] .. '","parent":{"id":"' .. parent .. '","route":"' .. route .. '","step":' .. step .. '},"at":' .. ARGV[1] .. '}')
+  end
+end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return before

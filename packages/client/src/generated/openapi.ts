@@ -870,6 +870,7 @@ export interface components {
         JobDocument: {
             /** @description `job_`, 4 characters naming the Redis slot of the job's target, and 128 random bits (base64url). Opaque: clients keep it and send it back as it is. */
             id: string;
+            /** @description The target that runs the job; `route:<name>` for a fanOut or chain route's job, which no one target runs (its steps name theirs). */
             target: string;
             status: components["schemas"]["JobStatus"];
             /** Format: date-time */
@@ -890,8 +891,17 @@ export interface components {
             deadLettered: boolean;
             cancelRequested: boolean;
             correlationId: string;
-            /** @description The route the job was submitted to, when a route chose its target. */
+            /** @description The route the job was submitted to: the one that chose its target (switch), or whose job it is or is a step of (fanOut, chain). */
             route?: string;
+            /** @description A fanOut or chain route's job: one entry per branch or step, in the route's order, with its status as the route last heard it (it follows the step's own within the outbox relay's delay). */
+            steps?: {
+                name: string;
+                target: string;
+                /** @enum {string} */
+                status: "pending" | "skipped" | "queued" | "running" | "succeeded" | "failed" | "canceled";
+                /** @description The step's own job (an ordinary job of the same tenant); null while pending or when skipped. */
+                jobId: string | null;
+            }[];
             /** @description The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing). */
             traceId: string;
             metadata: {

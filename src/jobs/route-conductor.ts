@@ -1,0 +1,196 @@
+import type { StepRoute } from '../config/routes.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { ApiError } from '../core/errors.js';
+import { finishJob, type EndListeners } from '../core/finish-job.js';
+import type { JobQueues } from '../core/job-queues.js';
+import type { JobRecord, RoutePlan } from '../core/job-record.js';
+import { isTerminal, type JobError, type StepStatus } from '../core/job-schema.js';
+import type { JobStore } from '../core/job-store.js';
+import type { Logger } from '../core/logger.js';
+import type { RouteSteps } from '../core/route-steps.js';
+import { laneOf } from '../auth/tenant-limits.js';
+import { ExpressionFailed } from './route-expressions.js';
+import { nextInput, routeOutput, stepValue } from './route-plan.js';
+import type { PreparedJob, SubmitCommand } from './job-service.js';
+
+/** A step whose target is no longer configured is kept this long once canceled (a target's own default). */
+const DEFAULT_RETENTION_MS = 86_400_000;
+
+const ENDED: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'canceled']);
+/** A step that has not ended, and so is canceled when its route's job ends first. */
+const UNFINISHED: ReadonlySet<StepStatus> = new Set(['pending', 'queued', 'running']);
+
+export interface RouteConductorDeps {
+  config: GatewayConfig;
+  store: JobStore;
+  queues: JobQueues;
+  steps: RouteSteps;
+  logger: Logger;
+  /** JobService.prepare: a chain step's checks against its target's policy, as any submit's. */
+  prepare: (cmd: SubmitCommand) => Promise<PreparedJob>;
+  listeners: EndListeners;
+}
+
+/**
+ * Moves a fanOut or chain route's job on when one of its steps changes: running once a step
+ * has started, the next chain step created from the previous one's result, the end
+ * (`succeeded` with `output`'s value, `failed` with step_failed or transform_failed) and, on
+ * a failed or canceled end, the cancel of the steps still unfinished.
+ *
+ * Called by a gateway's OutboxRelay for each `advance` entry of a route's outbox, which
+ * step-changed.lua wrote in the same script as the step's new status: the entry is deleted
+ * only once this returns, so a gateway that dies in the middle leaves it to another (or to
+ * itself after a restart), and every move here is guarded or idempotent (the route's end is
+ * a guarded transition, a chain step is created only if absent, a status only moves
+ * forward), so carrying one out twice changes nothing. It reads the route's record afresh
+ * each time: the statuses, not the entry, say what to do.
+ */
+export class RouteConductor {
+  constructor(private readonly deps: RouteConductorDeps) {}
+
+  async advance(id: string): Promise<void> {
+    const { store } = this.deps;
+    const record = await store.get(id);
+    if (!record?.plan || !record.stepStatuses) return;
+    if (isTerminal(record.status)) {
+      if (record.status !== 'succeeded') await this.cancelUnfinished(record);
+      return;
+    }
+    const route = this.deps.config.routes.get(record.route ?? '');
+    if (!route || route.kind === 'switch') {
+      await this.end(record, 'failed', { error: { code: 'transform_failed', message: `route "${record.route}" is no longer configured as a fanOut or chain route`, retryable: false } });
+      return;
+    }
+    const statuses = record.stepStatuses;
+    if (record.status === 'queued' && statuses.some((s) => s === 'running' || ENDED.has(s))) {
+      await store.transition(id, { from: ['queued'], set: { status: 'running', startedAtMs: Date.now() }, event: { type: 'status', status: 'running', at: Date.now(), attempt: 0 } });
+    }
+    const failed = record.plan.steps.findIndex((s, i) => !s.optional && (statuses[i] === 'failed' || statuses[i] === 'canceled'));
+    if (failed >= 0) {
+      await this.stepFailed(record, failed);
+      return;
+    }
+    if (route.kind === 'chain') {
+      const next = statuses.findIndex((s) => s !== 'succeeded');
+      if (next === -1) await this.succeed(record, route);
+      else if (statuses[next] === 'pending') await this.startChainStep(record, route, next);
+      return;
+    }
+    if (statuses.every((s) => s === 'skipped' || ENDED.has(s))) await this.succeed(record, route);
+  }
+
+  /** Cancels the steps of a route's job that has ended failed or canceled: queued ones at once, running ones by request. */
+  async cancelUnfinished(record: JobRecord): Promise<void> {
+    const { store, queues } = this.deps;
+    const plan = record.plan!;
+    const ids = plan.steps.map((s, i) => (s.jobId !== null && UNFINISHED.has(record.stepStatuses?.[i] ?? 'pending') ? s.jobId : null)).filter((s): s is string => s !== null);
+    const steps = await store.getMany(ids);
+    await Promise.all(
+      steps.map(async (step) => {
+        if (!step || isTerminal(step.status)) return;
+        if (step.status === 'running') {
+          await store.requestCancel(step.id);
+          return;
+        }
+        const retentionMs = this.deps.config.targets.get(step.target)?.retentionMs ?? DEFAULT_RETENTION_MS;
+        const canceled = await finishJob(store, step, { status: 'canceled', from: ['queued'], at: Date.now(), retentionMs }, this.deps.listeners);
+        if (canceled.ended) await queues.removeWaiting(step.target, step.id, step).catch(() => undefined);
+        else if (canceled.previous === 'running') await store.requestCancel(step.id);
+      }),
+    );
+  }
+
+  /** Creates chain step `index` from the previous step's result (unless a move before this one did), enqueues it, and tells the route. */
+  private async startChainStep(record: JobRecord, route: StepRoute, index: number): Promise<void> {
+    const { store } = this.deps;
+    const plan = record.plan!;
+    const planned = plan.steps[index]!;
+    const parent = { id: record.id, route: route.name, step: index };
+    let step = await store.get(planned.jobId!);
+    if (!step) {
+      const [previous] = await store.getMany([plan.steps[index - 1]!.jobId!]);
+      const routeInput = record.payload.kind === 'input' ? record.payload.input : undefined;
+      let prepared: PreparedJob;
+      try {
+        const input = await nextInput(route, index, stepValue(previous?.resultJson ?? null), routeInput);
+        prepared = await this.deps.prepare({
+          tenant: record.tenant,
+          correlationId: record.correlationId,
+          target: planned.target,
+          route: route.name,
+          payload: { kind: 'input', input },
+          metadata: record.metadata,
+        });
+      } catch (err) {
+        // A full queue is the target's backpressure, not the route's fault: the entry stays and is tried again.
+        if (err instanceof ApiError && err.code === 'queue_full') throw err;
+        const why = err instanceof ExpressionFailed ? err.message : err instanceof ApiError ? `step "${planned.name}" cannot take its input: ${err.detail ?? err.code}` : null;
+        if (why === null) throw err;
+        await this.end(record, 'failed', { error: { code: 'transform_failed', message: why, retryable: false } });
+        return;
+      }
+      step = { ...prepared.record, id: planned.jobId!, parent };
+      if (await store.createIfAbsent(step)) {
+        await this.enqueue(step, prepared.dueAt - prepared.now);
+      } else {
+        step = await store.get(planned.jobId!);
+      }
+    }
+    // Found queued and never tried: a move that died between storing and enqueueing it (a second enqueue of the same id is a no-op).
+    if (step && step.status === 'queued' && step.attempts === 0) await this.enqueue(step, 0);
+    await this.deps.steps.changed(parent, 'queued', Date.now());
+  }
+
+  private async enqueue(step: JobRecord, delayMs: number): Promise<void> {
+    const target = this.deps.config.targets.get(step.target)!;
+    await this.deps.queues.enqueue(target, { id: step.id, priority: step.priority, delayMs, ...laneOf(this.deps.config, target, step.tenant) });
+  }
+
+  private async stepFailed(record: JobRecord, index: number): Promise<void> {
+    const planned = record.plan!.steps[index]!;
+    const [step] = await this.deps.store.getMany([planned.jobId!]);
+    const cause = step?.error ? `${step.error.code}: ${step.error.message}` : record.stepStatuses![index] === 'canceled' ? 'it was canceled' : 'its record has expired';
+    await this.end(record, 'failed', { error: { code: 'step_failed', message: `step "${planned.name}" failed: ${cause}`, retryable: false } });
+  }
+
+  private async succeed(record: JobRecord, route: StepRoute): Promise<void> {
+    const plan = record.plan!;
+    const ran = plan.steps.map((s, i) => ({ ...s, status: record.stepStatuses![i]! })).filter((s) => s.status !== 'skipped');
+    const steps = await this.deps.store.getMany(ran.map((s) => s.jobId!));
+    const values: Record<string, unknown> = {};
+    ran.forEach((s, i) => (values[s.name] = s.status === 'succeeded' ? stepValue(steps[i]?.resultJson ?? null) : null));
+    const routeInput = record.payload.kind === 'input' ? record.payload.input : undefined;
+    try {
+      const resultJson = await routeOutput(route, values, routeInput, maxBytesOf(this.deps.config, plan));
+      await this.end(record, 'succeeded', { resultJson });
+    } catch (err) {
+      if (!(err instanceof ExpressionFailed)) throw err;
+      await this.end(record, 'failed', { error: { code: 'transform_failed', message: err.message, retryable: false } });
+    }
+  }
+
+  /** The route's job's end (a guarded transition: a second move finds it ended and changes nothing), then the cancel of what is left of it. */
+  private async end(record: JobRecord, status: 'succeeded' | 'failed', outcome: { resultJson?: string; error?: JobError }): Promise<void> {
+    const plan = record.plan!;
+    const ended = await finishJob(
+      this.deps.store,
+      record,
+      { status, at: Date.now(), retentionMs: retentionOf(this.deps.config, plan), ...outcome },
+      this.deps.listeners,
+    );
+    if (ended.ended) {
+      this.deps.logger.info({ event: `route.${status}`, jobId: record.id, route: record.route, tenant: record.tenant, correlationId: record.correlationId, ...(outcome.error && { code: outcome.error.code }) }, `route's job ${status}`);
+    }
+    if (status === 'failed') await this.cancelUnfinished({ ...record, status });
+  }
+}
+
+/** A route's result may be as large as its largest step's target takes. */
+export function maxBytesOf(config: Pick<GatewayConfig, 'targets'>, plan: RoutePlan): number {
+  return Math.max(...plan.steps.map((s) => config.targets.get(s.target)?.maxBodyBytes ?? 0));
+}
+
+/** A route's job stays as long as its longest-kept step: its document links to them. */
+export function retentionOf(config: Pick<GatewayConfig, 'targets'>, plan: RoutePlan): number {
+  return Math.max(...plan.steps.map((s) => config.targets.get(s.target)?.retentionMs ?? 0));
+}

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys, bearer } from '../support/api-keys.js';
+import { eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
+import { startUpstream, type Upstream } from '../support/upstream.js';
+
+const { tokens, auth } = apiKeys({ acme: 'client', other: 'client' });
+
+interface Step {
+  name: string;
+  target: string;
+  status: string;
+  jobId: string | null;
+}
+
+/**
+ * fanOut and chain routes end to end on the in-process stack, against a real loopback
+ * upstream and the in-code handlers: one status URL for the route's job, each step an
+ * ordinary job at its own URL, the route moved on by its steps' ends through the outboxes.
+ */
+describe('fanOut and chain routes', () => {
+  let stack: TestStack;
+  let upstream: Upstream;
+  const submit = (body: object, headers: Record<string, string> = {}) => stack.request.post('/v1/jobs').set(bearer(tokens.acme)).set(headers).send(body);
+  const read = (id: string, query = '') => stack.request.get(`/v1/jobs/${id}${query}`).set(bearer(tokens.acme));
+  const records = async () => (await stack.keys(`${stack.config.server.keyPrefix}:job:*`)).filter((k) => /\}:job_[A-Za-z0-9_-]+$/.test(k)).sort();
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    upstream.respondWith((req) => {
+      if (req.url === '/billing') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'inv_1', got: JSON.parse(req.body.toString()) as unknown }) };
+      if (req.url === '/resize') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://img.test/small.png' }) };
+      return { status: 404 };
+    });
+    stack = await startStack({
+      config: testConfig({
+        targets: {
+          billing: { kind: 'http', url: `${upstream.url}/billing`, attempts: 1 },
+          resize: { kind: 'http', url: `${upstream.url}/resize`, attempts: 1 },
+          echo: { kind: 'handler', handler: 'echo' },
+          store: { kind: 'handler', handler: 'echo' },
+          fail: { kind: 'handler', handler: 'fail', attempts: 1 },
+        },
+        routes: {
+          'order-placed': {
+            fanOut: [
+              { target: 'billing', input: '{ "amount": total, "currency": currency }' },
+              { name: 'shipping', target: 'echo', when: 'delivery = "ship"', input: '{ "parcel": $input.id }' },
+              { name: 'email', target: 'fail', optional: true, input: '{ "message": "mail server down" }' },
+            ],
+            output: '{ "invoice": billing.id, "tracking": shipping.echo.parcel, "emailed": email != null }',
+          },
+          'resize-and-store': {
+            chain: [{ target: 'resize' }, { target: 'store', input: '{ "url": url, "owner": $input.owner }' }],
+          },
+          'slow-then-store': { chain: [{ target: 'echo', input: '{ "delayMs": 5000 }' }, { target: 'store' }] },
+          'must-all': {
+            fanOut: [
+              { name: 'slow', target: 'echo', input: '{ "delayMs": 5000 }' },
+              { name: 'broken', target: 'fail', input: '{ "message": "card declined" }' },
+            ],
+          },
+          'bad-next': { chain: [{ target: 'echo' }, { target: 'store', input: '$error("no url in " & $string(echo))' }] },
+          'bad-output': { fanOut: [{ target: 'echo' }], output: 'echo.$error("cannot merge")' },
+          'strict-when': { fanOut: [{ target: 'echo', when: 'region' }] },
+          'only-eu': { fanOut: [{ target: 'echo', when: 'region = "eu"' }] },
+          slow: { fanOut: [{ target: 'echo', input: '($f := function($n) { $n > 0 ? $f($n - 1) + $f($n - 1) : 0 }; { "n": $f(40) })' }] },
+          wrong: { fanOut: [{ target: 'echo', input: '"a string"' }] },
+        },
+        server: { expressionTimeoutMs: 20 },
+        auth,
+      }),
+    });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await upstream?.close();
+  });
+
+  it('fans out: every branch runs on its own input, the route answers with output over their results, each step at its own URL', async () => {
+    const res = await submit({ route: 'order-placed', input: { id: 'ord_7', total: 42, currency: 'EUR', delivery: 'ship' } }, { Prefer: 'wait=15' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ route: 'order-placed', target: 'route:order-placed', status: 'succeeded', error: null });
+    // The optional branch failed; the route did not.
+    expect(res.body.result).toEqual({ invoice: 'inv_1', tracking: 'ord_7', emailed: false });
+    const steps = res.body.steps as Step[];
+    expect(steps.map((s) => [s.name, s.target, s.status])).toEqual([
+      ['billing', 'billing', 'succeeded'],
+      ['shipping', 'echo', 'succeeded'],
+      ['email', 'fail', 'failed'],
+    ]);
+    // The upstream got the branch's input, computed from the request's.
+    expect(JSON.parse(upstream.requests.find((r) => r.url === '/billing')!.body.toString())).toEqual({ amount: 42, currency: 'EUR' });
+    // Each step is an ordinary job of the same tenant, naming its route; another tenant sees none of them.
+    const shipping = await read(steps[1]!.jobId!);
+    expect(shipping.body).toMatchObject({ status: 'succeeded', target: 'echo', route: 'order-placed', result: { echo: { parcel: 'ord_7' } } });
+    expect((await stack.request.get(`/v1/jobs/${steps[1]!.jobId!}`).set(bearer(tokens.other))).status).toBe(404);
+    expect((await stack.request.get(`/v1/jobs/${res.body.id as string}`).set(bearer(tokens.other))).status).toBe(404);
+    // /result serves the route's output.
+    expect((await stack.request.get(`/v1/jobs/${res.body.id as string}/result`).set(bearer(tokens.acme))).body).toEqual(res.body.result);
+    // The route's events tell each step's change, then its end.
+    const events = await stack.gateway.store.eventsAfter(res.body.id as string, null);
+    const stepEvents = events.filter((e) => e.event.type === 'step').map((e) => `${e.event.step}:${e.event.status}`);
+    expect(stepEvents).toEqual(expect.arrayContaining(['billing:running', 'billing:succeeded', 'shipping:succeeded', 'email:failed']));
+    expect(events.at(-1)!.event).toMatchObject({ type: 'status', status: 'succeeded' });
+  });
+
+  it('skips a branch whose when is false: it has no job, and its name is missing from output', async () => {
+    const res = await submit({ route: 'order-placed', input: { id: 'ord_8', total: 5, currency: 'USD', delivery: 'pickup' } }, { Prefer: 'wait=15' });
+    expect(res.body).toMatchObject({ status: 'succeeded', result: { invoice: 'inv_1', emailed: false } });
+    expect(res.body.result).not.toHaveProperty('tracking');
+    expect((res.body.steps as Step[])[1]).toEqual({ name: 'shipping', target: 'echo', status: 'skipped', jobId: null });
+  });
+
+  it("chains: the first step runs at once, the next on the previous one's result with $input, and the route's result is the last one's", async () => {
+    const res = await submit({ route: 'resize-and-store', input: { image: 'big.png', owner: 'ann' } });
+    expect(res.status).toBe(202);
+    const first = res.body.steps as Step[];
+    expect(first.map((s) => [s.name, s.status])).toEqual([
+      ['resize', 'queued'],
+      ['store', 'pending'],
+    ]);
+    expect(first[1]!.jobId).toBeNull();
+    const done = await read(res.body.id as string, '?wait=15');
+    expect(done.body).toMatchObject({ status: 'succeeded', result: { echo: { url: 'http://img.test/small.png', owner: 'ann' } } });
+    expect((done.body.steps as Step[]).map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    // The upstream saw the route's input as it was; the second step the transformed result.
+    expect(JSON.parse(upstream.requests.find((r) => r.url === '/resize')!.body.toString())).toEqual({ image: 'big.png', owner: 'ann' });
+    const store = await read((done.body.steps as Step[])[1]!.jobId!);
+    expect(store.body).toMatchObject({ target: 'store', route: 'resize-and-store', status: 'succeeded' });
+    expect(done.body.startedAt).not.toBeNull();
+  });
+
+  it('fails the route as soon as a required branch fails, naming it, and cancels the branches still running', async () => {
+    const res = await submit({ route: 'must-all', input: {} }, { Prefer: 'wait=15' });
+    expect(res.body).toMatchObject({ status: 'failed', error: { code: 'step_failed', retryable: false } });
+    expect(res.body.error.message).toBe('step "broken" failed: handler_failed: card declined');
+    const slow = (res.body.steps as Step[])[0]!;
+    const ended = await read(`${slow.jobId!}`, '?wait=10');
+    expect(ended.body.status).toBe('canceled');
+    await eventually(async () => ((await read(res.body.id as string)).body.steps as Step[])[0]!.status === 'canceled');
+  });
+
+  it('ends transform_failed when an expression over results fails, with its path, and creates no later step', async () => {
+    const next = await submit({ route: 'bad-next', input: { a: 1 } }, { Prefer: 'wait=15' });
+    expect(next.body).toMatchObject({ status: 'failed', error: { code: 'transform_failed', retryable: false } });
+    expect(next.body.error.message).toMatch(/^routes\.bad-next\.chain\.1\.input failed: no url in /);
+    expect((next.body.steps as Step[]).map((s) => s.status)).toEqual(['succeeded', 'pending']);
+    const output = await submit({ route: 'bad-output', input: {} }, { Prefer: 'wait=15' });
+    expect(output.body).toMatchObject({ status: 'failed', error: { code: 'transform_failed' } });
+    expect(output.body.error.message).toBe('routes.bad-output.output failed: cannot merge');
+  });
+
+  it('cancels mid-route: the running step is canceled and the chain starts no next step', async () => {
+    const res = await submit({ route: 'slow-then-store', input: {} });
+    const id = res.body.id as string;
+    await eventually(async () => (await read(id)).body.status === 'running');
+    const canceled = await stack.request.post(`/v1/jobs/${id}/cancel`).set(bearer(tokens.acme));
+    expect(canceled.body.status).toBe('canceled');
+    const step = ((await read(id)).body.steps as Step[])[0]!;
+    expect((await read(step.jobId!, '?wait=10')).body.status).toBe('canceled');
+    await eventually(async () => ((await read(id)).body.steps as Step[])[0]!.status === 'canceled');
+    const after = (await read(id)).body;
+    expect(after.status).toBe('canceled');
+    expect((after.steps as Step[])[1]).toMatchObject({ status: 'pending', jobId: null });
+  });
+
+  it('refuses with a 422 before storing anything: an expression failing on the input, one over its time budget, no branch running, an input its target refuses, a batch of one', async () => {
+    const before = await records();
+    const when = await submit({ route: 'strict-when', input: { region: 'eu' } });
+    expect([when.status, when.body.code]).toEqual([422, 'expression_failed']);
+    expect(when.body.detail).toBe('routes.strict-when.fanOut.0.when failed on this input: when must give true or false, it gave a string');
+    const slow = await submit({ route: 'slow', input: {} });
+    expect([slow.status, slow.body.code, slow.body.detail]).toEqual([422, 'expression_failed', 'routes.slow.fanOut.0.input failed on this input: took longer than its time budget']);
+    const none = await submit({ route: 'only-eu', input: { region: 'us' } });
+    expect([none.status, none.body.code]).toEqual([422, 'no_route_match']);
+    const wrong = await submit({ route: 'wrong', input: {} });
+    expect([wrong.status, wrong.body.code]).toEqual([422, 'validation_failed']);
+    expect(wrong.body.detail).toMatch(/^step "echo": /);
+    const batch = await stack.request.post('/v1/batches').set(bearer(tokens.acme)).send({ jobs: [{ route: 'order-placed', input: {} }] });
+    expect([batch.status, batch.body.errors?.[0]?.path]).toEqual([422, '/jobs/0/route']);
+    expect(await records()).toEqual(before);
+  });
+});
