@@ -21,6 +21,7 @@ export interface FaultConfigDoc {
   /** API keys (several tenants); none: every caller is the open tenant. */
   auth?: { keys: unknown[] };
   tenants?: Record<string, unknown>;
+  routes?: Record<string, unknown>;
 }
 
 export function faultConfigDoc(doc: FaultConfigDoc): Record<string, unknown> {
@@ -47,6 +48,7 @@ export function faultConfigDoc(doc: FaultConfigDoc): Record<string, unknown> {
     },
     tenants: { ...doc.tenants, defaults: { requestsPerWindow: 1_000_000, maxInFlightJobs: 1_000_000 } },
     ...(doc.auth && { auth: doc.auth }),
+    ...(doc.routes && { routes: doc.routes }),
     targets: doc.targets,
   };
 }
