@@ -46,6 +46,8 @@ export const OutboxEntrySchema = z.discriminatedUnion('kind', [
     id: z.string(),
     tenant: z.string(),
     at: z.number(),
+    /** A route's step: its route's job hears that it runs again (and re-opens when that repairs it). */
+    parent: ParentSchema.optional(),
   }),
 ]);
 

@@ -29,7 +29,7 @@ export function isRouteTarget(target: string): boolean {
  * Tells a route's job that one of its steps changed status, on the route's slot
  * (step-changed.lua): the OutboxRelay calls it for a step's start and end, which the step's
  * own scripts wrote into its target's outbox, and the RouteConductor for a chain step it
- * created. Idempotent: a status only moves forward.
+ * created. Idempotent: a status only moves forward, but for a replayed step's (`reopened`).
  */
 export class RouteSteps {
   constructor(
@@ -39,7 +39,12 @@ export class RouteSteps {
     redis.defineCommand('agStepChanged', { numberOfKeys: 3, lua: STEP_CHANGED_LUA });
   }
 
-  async changed(parent: ParentRef, status: StepStatus, atMs: number): Promise<boolean> {
+  /** A replayed step is queued again: its route's job hears of it (and may re-open: RouteConductor). */
+  reopened(parent: ParentRef, atMs: number): Promise<boolean> {
+    return this.changed(parent, 'queued', atMs, 'reopen');
+  }
+
+  async changed(parent: ParentRef, status: StepStatus, atMs: number, mode: '' | 'reopen' = ''): Promise<boolean> {
     const { keys } = this;
     const reply = await this.redis.agStepChanged(
       keys.job(parent.id),
@@ -51,6 +56,7 @@ export class RouteSteps {
       keys.jobChannel(),
       parent.id,
       String(MAX_EVENTS_PER_JOB),
+      mode,
     );
     return reply === 1;
   }

@@ -208,7 +208,7 @@ export class AdminService {
       from: ['failed'],
       set: { status: 'queued', attempts: 0, error: null, finishedAtMs: null, deadLettered: false, runAtMs: null },
       event: { type: 'status', status: 'queued', attempt: 0, at: now },
-      effects: { target: record.target, deadLetter: 'remove', outbox: { kind: 'reopened', id, tenant: record.tenant, at: now } },
+      effects: { target: record.target, deadLetter: 'remove', outbox: { kind: 'reopened', id, tenant: record.tenant, at: now, ...(record.parent && { parent: record.parent }) } },
     });
     if (!reset.applied) throw new ApiError('dead_letter_not_found', `job ${id} is no longer a dead letter`);
     // The replayed job holds an in-flight slot again before the answer (the outbox's effect).

@@ -236,7 +236,10 @@ export class OutboxRelay {
       return this.opts.advanceRoute(entry.id);
     }
     const inFlight = this.keys.tenantInFlight(entry.tenant);
-    if (entry.kind === 'reopened') return this.redis.zadd(inFlight, entry.at, entry.id);
+    if (entry.kind === 'reopened') {
+      const taken = this.redis.zadd(inFlight, entry.at, entry.id);
+      return entry.parent === undefined ? taken : Promise.all([taken, this.routeSteps.reopened(entry.parent, entry.at)]);
+    }
     const freed = this.redis.zrem(inFlight, entry.id);
     const batch = entry.batch === undefined ? null : this.batchEnded(entry.batch, entry.id);
     const route = entry.parent === undefined ? null : this.routeSteps.changed(entry.parent, entry.status, entry.at);

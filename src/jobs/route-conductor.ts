@@ -53,7 +53,8 @@ export class RouteConductor {
     const record = await store.get(id);
     if (!record?.plan || !record.stepStatuses) return;
     if (isTerminal(record.status)) {
-      if (record.status !== 'succeeded') await this.cancelUnfinished(record);
+      if (repairedByReplay(record)) await this.reopen(record);
+      else if (record.status !== 'succeeded') await this.cancelUnfinished(record);
       return;
     }
     const route = this.deps.config.routes.get(record.route ?? '');
@@ -77,6 +78,25 @@ export class RouteConductor {
       return;
     }
     if (statuses.every((s) => s === 'skipped' || ENDED.has(s))) await this.succeed(record, route);
+  }
+
+  /**
+   * Back to running, for a route's job whose failed step was replayed: a guarded transition
+   * from failed (one gateway wins), its keys kept again and its tenant's in-flight slot
+   * taken again (the route outbox's `reopened` entry). It ends again when its steps do.
+   */
+  private async reopen(record: JobRecord): Promise<void> {
+    const now = Date.now();
+    const reopened = await this.deps.store.transition(record.id, {
+      from: ['failed'],
+      set: { status: 'running', finishedAtMs: null, error: null },
+      event: { type: 'status', status: 'running', at: now, attempt: 0 },
+      expire: 'persist',
+      effects: { target: record.target, outbox: { kind: 'reopened', id: record.id, tenant: record.tenant, at: now } },
+    });
+    if (!reopened.applied) return;
+    this.deps.listeners.outboxWritten?.(record.target);
+    this.deps.logger.info({ event: 'route.reopened', jobId: record.id, route: record.route, tenant: record.tenant, correlationId: record.correlationId }, "route's job re-opened by a step's replay");
   }
 
   /** Cancels the steps of a route's job that has ended failed or canceled: queued ones at once, running ones by request. */
@@ -183,6 +203,19 @@ export class RouteConductor {
     }
     if (status === 'failed') await this.cancelUnfinished({ ...record, status });
   }
+}
+
+/**
+ * Whether a failed route's job runs again: it failed for a step (not a transform, not a
+ * cancel), no required step stands failed or canceled any more, and one is queued or
+ * running (the replayed one). A fan-out whose other branches were canceled when it failed
+ * stays failed: replaying one branch does not run those again.
+ */
+function repairedByReplay(record: JobRecord): boolean {
+  if (record.status !== 'failed' || record.error?.code !== 'step_failed') return false;
+  const statuses = record.stepStatuses!;
+  const broken = record.plan!.steps.some((s, i) => !s.optional && (statuses[i] === 'failed' || statuses[i] === 'canceled'));
+  return !broken && statuses.some((s) => s === 'queued' || s === 'running');
 }
 
 /** A route's result may be as large as its largest step's target takes. */

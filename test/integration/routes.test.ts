@@ -3,7 +3,7 @@ import { apiKeys, bearer } from '../support/api-keys.js';
 import { eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
-const { tokens, auth } = apiKeys({ acme: 'client', other: 'client' });
+const { tokens, auth } = apiKeys({ acme: 'client', other: 'client', ops: 'admin' });
 
 interface Step {
   name: string;
@@ -28,6 +28,8 @@ describe('fanOut and chain routes', () => {
     upstream = await startUpstream();
     upstream.respondWith((req) => {
       if (req.url === '/billing') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'inv_1', got: JSON.parse(req.body.toString()) as unknown }) };
+      // Down for its first call, up from then on: a step that fails, then succeeds on replay.
+      if (req.url === '/charge') return upstream.requests.filter((r) => r.url === '/charge').length === 1 ? { status: 500 } : { status: 200, headers: { 'content-type': 'application/json' }, body: '{"paid":true}' };
       if (req.url === '/resize') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://img.test/small.png' }) };
       return { status: 404 };
     });
@@ -36,6 +38,7 @@ describe('fanOut and chain routes', () => {
         targets: {
           billing: { kind: 'http', url: `${upstream.url}/billing`, attempts: 1 },
           resize: { kind: 'http', url: `${upstream.url}/resize`, attempts: 1 },
+          charge: { kind: 'http', url: `${upstream.url}/charge`, attempts: 1 },
           echo: { kind: 'handler', handler: 'echo' },
           store: { kind: 'handler', handler: 'echo' },
           fail: { kind: 'handler', handler: 'fail', attempts: 1 },
@@ -52,6 +55,7 @@ describe('fanOut and chain routes', () => {
           'resize-and-store': {
             chain: [{ target: 'resize' }, { target: 'store', input: '{ "url": url, "owner": $input.owner }' }],
           },
+          'charge-then-store': { chain: [{ target: 'charge' }, { target: 'store' }] },
           'slow-then-store': { chain: [{ target: 'echo', input: '{ "delayMs": 5000 }' }, { target: 'store' }] },
           'must-all': {
             fanOut: [
@@ -148,6 +152,23 @@ describe('fanOut and chain routes', () => {
     const output = await submit({ route: 'bad-output', input: {} }, { Prefer: 'wait=15' });
     expect(output.body).toMatchObject({ status: 'failed', error: { code: 'transform_failed' } });
     expect(output.body.error.message).toBe('routes.bad-output.output failed: cannot merge');
+  });
+
+  it("repairs a partial failure: replaying the failed step's dead letter re-opens the route, which then runs to its end", async () => {
+    const res = await submit({ route: 'charge-then-store', input: { amount: 3 } }, { Prefer: 'wait=15' });
+    expect(res.body).toMatchObject({ status: 'failed', error: { code: 'step_failed' } });
+    expect(res.body.error.message).toMatch(/^step "charge" failed: upstream_status: /);
+    const [charge, store] = res.body.steps as Step[];
+    expect([charge!.status, store!.status]).toEqual(['failed', 'pending']);
+    const replayed = await stack.request.post(`/v1/admin/dead-letters/${charge!.jobId!}/replay`).set(bearer(tokens.ops));
+    expect(replayed.status).toBe(202);
+    await eventually(async () => (await read(res.body.id as string)).body.status === 'succeeded', 15_000);
+    const done = (await read(res.body.id as string)).body;
+    expect(done).toMatchObject({ status: 'succeeded', error: null, finishedAt: expect.any(String), result: { echo: { paid: true } } });
+    expect((done.steps as Step[]).map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    // Its events tell the failure, the re-open and the second end.
+    const statuses = (await stack.gateway.store.eventsAfter(res.body.id as string, null)).filter((e) => e.event.type === 'status').map((e) => e.event.status);
+    expect(statuses).toEqual(['queued', 'running', 'failed', 'running', 'succeeded']);
   });
 
   it('cancels mid-route: the running step is canceled and the chain starts no next step', async () => {

@@ -5,7 +5,7 @@ to the route's events and asks the route to move on: an `advance` entry in the r
 which a gateway's RouteConductor carries out. One script, so the status, the event and the
 request to move are written together or not at all.
 
-A status only moves forward (pending < queued < running < ended): the relay carries a step's
+A status only moves forward (pending < queued < running < ended), but for a replay: the relay carries a step's
 entries out in order, but the conductor's "queued" for a chain step it just created may land
 after the step has already started, and an entry carried out twice must change nothing.
 
@@ -13,6 +13,8 @@ KEYS[1]  the route's record        KEYS[2]  its events        KEYS[3]  the route
 ARGV[1]  the step's index          ARGV[2]  its new status    ARGV[3]  now, ms
 ARGV[4]  the job channel           ARGV[5]  the route job's id (published on it)
 ARGV[6]  events kept at most
+ARGV[7]  "reopen": the step was replayed (an admin replay of its dead letter), so it moves back
+         to queued, from failed or canceled only; else "" (forward only)
 Returns 1 when the status changed, 0 when the route's job is gone or the step was already there.
 ]]
 local plan = redis.call('HGET', KEYS[1], 'plan')
@@ -20,7 +22,11 @@ if not plan then return 0 end
 local field = 's' .. ARGV[1]
 local rank = { pending = 0, skipped = 0, queued = 1, running = 2, succeeded = 3, failed = 3, canceled = 3 }
 local current = redis.call('HGET', KEYS[1], field) or 'pending'
-if (rank[ARGV[2]] or -1) <= (rank[current] or 0) then return 0 end
+if ARGV[7] == 'reopen' then
+  if current ~= 'failed' and current ~= 'canceled' then return 0 end
+elseif (rank[ARGV[2]] or -1) <= (rank[current] or 0) then
+  return 0
+end
 local step = cjson.decode(plan).steps[tonumber(ARGV[1]) + 1]
 if not step then return 0 end
 redis.call('HSET', KEYS[1], field, ARGV[2])
