@@ -42,6 +42,7 @@ const CLUSTER_SUITES = [
   'test/integration/batches.test.ts',
   // A route's job on its pseudo-target's slot, each step on its target's, told through the outboxes.
   'test/integration/routes.test.ts',
+  'test/integration/route-job-surface.test.ts',
   // The dashboard and bull-board's raw queue view, in the browser, on the cluster.
   'test/e2e/dashboard.test.ts',
 ];

@@ -48,7 +48,8 @@ export const SubmitRequestSchema = z
   .strictObject({
     target: z.string().min(1).max(63).optional().meta({ description: 'The target that runs the job. Give target or route, exactly one.' }),
     route: z.string().min(1).max(63).optional().meta({
-      description: 'A route from the config (`routes:`) that picks the target by the input, instead of `target`. Give target or route, exactly one.',
+      description:
+        "A route from the config (`routes:`), instead of `target`: a switch route picks the target by the input and answers with that target's job; a fanOut or chain route answers with the route's own job (target `route:<name>`), whose `steps` are ordinary jobs. Give target or route, exactly one.",
     }),
     input: z.unknown().optional().meta({ description: 'Passed to the target: the handler input, or the JSON body of an http target.' }),
     priority: z.number().int().min(0).max(1_000).optional().meta({

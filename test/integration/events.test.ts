@@ -1,42 +1,10 @@
-import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeys } from '../../src/core/keys.js';
 import { JobStore } from '../../src/core/job-store.js';
+import { readEvents } from '../support/sse.js';
 import { startStack, type TestStack } from '../support/test-stack.js';
-
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data: Record<string, unknown>;
-}
-
-/** Reads a whole event stream (until the server ends it) as parsed events. */
-function readEvents(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; events: SseEvent[] }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        const events: SseEvent[] = [];
-        for (const block of text.split('\n\n')) {
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .filter((l) => l && !l.startsWith(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
-          ) as Record<string, string>;
-          if (fields.data) events.push({ id: fields.id, event: fields.event, data: JSON.parse(fields.data) as Record<string, unknown> });
-        }
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), events });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('GET /v1/jobs/{id}/events', () => {
   let stack: TestStack;

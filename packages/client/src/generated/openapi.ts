@@ -188,6 +188,10 @@ export interface paths {
          *       change (a retry shows as `queued` with the error and the delay). The terminal one
          *       (`succeeded`, `failed`, `canceled`) also carries `job`, the finished job document.
          *     - `event: progress`, data `{type, progress, attempt, at}`.
+         *     - `event: step` (a fanOut or chain route's job only), data `{type, step, status, at}`:
+         *       the step named `step` moved to `status` (`queued`, `running`, `succeeded`,
+         *       `failed`, `canceled`; a replayed step goes back to `queued`). A status the outbox
+         *       relay coalesced may be missing; the order is the order they happened in.
          *
          *     Comment lines (`: keep-alive`) are sent every `server.eventsHeartbeatSeconds` (15 s by
          *     default), so that idle proxies keep the stream open. A stream of an unfinished job
@@ -843,7 +847,7 @@ export interface components {
         SubmitRequest: {
             /** @description The target that runs the job. Give target or route, exactly one. */
             target?: string;
-            /** @description A route from the config (`routes:`) that picks the target by the input, instead of `target`. Give target or route, exactly one. */
+            /** @description A route from the config (`routes:`), instead of `target`: a switch route picks the target by the input and answers with that target's job; a fanOut or chain route answers with the route's own job (target `route:<name>`), whose `steps` are ordinary jobs. Give target or route, exactly one. */
             route?: string;
             /** @description Passed to the target: the handler input, or the JSON body of an http target. */
             input?: unknown;
