@@ -119,6 +119,7 @@ export class JobService {
           prepare: (cmd) => this.prepare(cmd),
           // Not awaited: the conductor runs inside the relay, whose own next round carries the new entry out.
           listeners: { observer: this.observer, outboxWritten: (target) => void this.outboxWritten?.(target) },
+          observer: this.observer,
         })
       : null;
     this.undos = new RetryUntilDone(UNDO_RETRY_MS, MAX_PENDING_UNDOS, (event, id, err) => {

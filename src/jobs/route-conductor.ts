@@ -7,6 +7,7 @@ import type { JobRecord, RoutePlan } from '../core/job-record.js';
 import { isTerminal, type JobError, type StepStatus } from '../core/job-schema.js';
 import type { JobStore } from '../core/job-store.js';
 import type { Logger } from '../core/logger.js';
+import type { JobObserver } from '../observability/job-observer.js';
 import type { RouteSteps } from '../core/route-steps.js';
 import { laneOf } from '../auth/tenant-limits.js';
 import { ExpressionFailed } from './route-expressions.js';
@@ -29,6 +30,8 @@ export interface RouteConductorDeps {
   /** JobService.prepare: a chain step's checks against its target's policy, as any submit's. */
   prepare: (cmd: SubmitCommand) => Promise<PreparedJob>;
   listeners: EndListeners;
+  /** Counts the ends per route (asyncgw_route_jobs_ended_total). */
+  observer?: Pick<JobObserver, 'routeEnded'>;
 }
 
 /**
@@ -170,7 +173,7 @@ export class RouteConductor {
     const planned = record.plan!.steps[index]!;
     const [step] = await this.deps.store.getMany([planned.jobId!]);
     const cause = step?.error ? `${step.error.code}: ${step.error.message}` : record.stepStatuses![index] === 'canceled' ? 'it was canceled' : 'its record has expired';
-    await this.end(record, 'failed', { error: { code: 'step_failed', message: `step "${planned.name}" failed: ${cause}`, retryable: false } });
+    await this.end(record, 'failed', { error: { code: 'step_failed', message: `step "${planned.name}" failed: ${cause}`, retryable: false } }, planned.name);
   }
 
   private async succeed(record: JobRecord, route: StepRoute): Promise<void> {
@@ -190,7 +193,8 @@ export class RouteConductor {
   }
 
   /** The route's job's end (a guarded transition: a second move finds it ended and changes nothing), then the cancel of what is left of it. */
-  private async end(record: JobRecord, status: 'succeeded' | 'failed', outcome: { resultJson?: string; error?: JobError }): Promise<void> {
+  /** `failedStep`: the required step whose failure ends it (step_failed). */
+  private async end(record: JobRecord, status: 'succeeded' | 'failed', outcome: { resultJson?: string; error?: JobError }, failedStep: string | null = null): Promise<void> {
     const plan = record.plan!;
     const ended = await finishJob(
       this.deps.store,
@@ -199,6 +203,8 @@ export class RouteConductor {
       this.deps.listeners,
     );
     if (ended.ended) {
+      const code = outcome.error?.code === 'step_failed' || outcome.error?.code === 'transform_failed' ? outcome.error.code : null;
+      this.deps.observer?.routeEnded(record.route ?? '', status, code, failedStep);
       this.deps.logger.info({ event: `route.${status}`, jobId: record.id, route: record.route, tenant: record.tenant, correlationId: record.correlationId, ...(outcome.error && { code: outcome.error.code }) }, `route's job ${status}`);
     }
     if (status === 'failed') await this.cancelUnfinished({ ...record, status });

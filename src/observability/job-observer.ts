@@ -23,6 +23,11 @@ export class JobObserver {
     this.metrics.jobsRouted.inc({ route, target });
   }
 
+  /** A fanOut or chain route's job ended by its steps (counted once: by the move whose guarded end applied). */
+  routeEnded(route: string, outcome: 'succeeded' | 'failed', code: 'step_failed' | 'transform_failed' | null, step: string | null): void {
+    this.metrics.routeJobsEnded.inc({ route, outcome, code: code ?? '', step: step ?? '' });
+  }
+
   /** `dueAtMs`: when the attempt became runnable (accepted, delayed until, or retry time). */
   attemptStarted(target: string, dueAtMs: number, startedAtMs: number): void {
     this.metrics.attemptsStarted.inc({ target });

@@ -28,6 +28,7 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly jobsAccepted: Counter<'target'>;
   readonly jobsRouted: Counter<'route' | 'target'>;
+  readonly routeJobsEnded: Counter<'route' | 'outcome' | 'code' | 'step'>;
   readonly attemptsStarted: Counter<'target'>;
   readonly attemptsFailed: Counter<'target' | 'code'>;
   readonly jobsFinished: Counter<'target' | 'outcome'>;
@@ -65,6 +66,12 @@ export function createMetrics(opts: { process?: ProcessRole; defaultMetrics?: bo
       name: n('jobs_routed_total'),
       help: "Submits to a route by the target its rules chose (target=\"none\": no rule matched; \"error\": an expression failed); counted before admission",
       labelNames: ['route', 'target'],
+      registers,
+    }),
+    routeJobsEnded: new Counter({
+      name: n('route_jobs_ended_total'),
+      help: "fanOut and chain routes' jobs ended by their steps, by route, outcome (succeeded, failed), code (step_failed, transform_failed; empty on success) and the required step that failed it (empty unless step_failed)",
+      labelNames: ['route', 'outcome', 'code', 'step'],
       registers,
     }),
     attemptsStarted: new Counter({ name: n('job_attempts_started_total'), help: 'Attempts started by executors, by target', labelNames: ['target'], registers }),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeys, bearer } from '../support/api-keys.js';
+import { sample } from '../support/prom.js';
 import { eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
@@ -22,6 +23,7 @@ describe('fanOut and chain routes', () => {
   let upstream: Upstream;
   const submit = (body: object, headers: Record<string, string> = {}) => stack.request.post('/v1/jobs').set(bearer(tokens.acme)).set(headers).send(body);
   const read = (id: string, query = '') => stack.request.get(`/v1/jobs/${id}${query}`).set(bearer(tokens.acme));
+  const routeEnds = async (labels: Record<string, string>) => sample(await stack.gateway.metrics.registry.metrics(), 'asyncgw_route_jobs_ended_total', labels);
   const records = async () => (await stack.keys(`${stack.config.server.keyPrefix}:job:*`)).filter((k) => /\}:job_[A-Za-z0-9_-]+$/.test(k)).sort();
 
   beforeAll(async () => {
@@ -92,6 +94,7 @@ describe('fanOut and chain routes', () => {
       ['shipping', 'echo', 'succeeded'],
       ['email', 'fail', 'failed'],
     ]);
+    expect(await routeEnds({ route: 'order-placed', outcome: 'succeeded', code: '', step: '' })).toBe(1);
     // The upstream got the branch's input, computed from the request's.
     expect(JSON.parse(upstream.requests.find((r) => r.url === '/billing')!.body.toString())).toEqual({ amount: 42, currency: 'EUR' });
     // Each step is an ordinary job of the same tenant, naming its route; another tenant sees none of them.
@@ -142,6 +145,9 @@ describe('fanOut and chain routes', () => {
     const ended = await read(`${slow.jobId!}`, '?wait=10');
     expect(ended.body.status).toBe('canceled');
     await eventually(async () => ((await read(res.body.id as string)).body.steps as Step[])[0]!.status === 'canceled');
+    // Counted once per route, with the step that failed it (the cancel's own moves add nothing).
+    expect(await routeEnds({ route: 'must-all' })).toBe(1);
+    expect(await routeEnds({ route: 'must-all', outcome: 'failed', code: 'step_failed', step: 'broken' })).toBe(1);
   });
 
   it('ends transform_failed when an expression over results fails, with its path, and creates no later step', async () => {
@@ -152,6 +158,7 @@ describe('fanOut and chain routes', () => {
     const output = await submit({ route: 'bad-output', input: {} }, { Prefer: 'wait=15' });
     expect(output.body).toMatchObject({ status: 'failed', error: { code: 'transform_failed' } });
     expect(output.body.error.message).toBe('routes.bad-output.output failed: cannot merge');
+    expect(await routeEnds({ route: 'bad-next', outcome: 'failed', code: 'transform_failed', step: '' })).toBe(1);
   });
 
   it("repairs a partial failure: replaying the failed step's dead letter re-opens the route, which then runs to its end", async () => {
