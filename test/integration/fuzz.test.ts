@@ -37,7 +37,9 @@ describe('fuzzing', () => {
         const res = await stack.request.post('/v1/jobs').send(body);
         expect(res.status).toBeLessThan(500);
         if (res.status >= 400) expect(res.type).toBe('application/problem+json');
-        if (res.status === 202) expect(SubmitRequestSchema.safeParse(body).success).toBe(true);
+        // Judged on what was sent: JSON drops a key whose value is undefined (a seed once drew
+        // `{target: 'echo', extra: undefined}`, which the strict schema refuses as an object).
+        if (res.status === 202) expect(SubmitRequestSchema.safeParse(JSON.parse(JSON.stringify(body))).success).toBe(true);
       }),
       { numRuns: 300 },
     );
