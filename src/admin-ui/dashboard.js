@@ -229,8 +229,34 @@ async function renderTimeline() {
   }
   $('timeline').replaceChildren(
     el('p', {}, el('strong', {}, job.id), ` · ${job.status} · attempts ${job.attempts}/${job.maxAttempts}`, ...trace),
+    ...routeSteps(job),
     el('ol', { className: 'timeline' }, ...steps.map((s) => el('li', {}, el('span', { className: 'mono' }, time(s.at)), ' ', s.text))),
   );
+}
+
+/**
+ * A fanOut or chain route's job: its steps in the route's order, each with its status as
+ * the route last heard it and a link to its own job's timeline (none for a chain step not
+ * created yet or a skipped branch). Nothing for any other job.
+ */
+function routeSteps(job) {
+  if (!job.steps) return [];
+  const table = el(
+    'table',
+    { className: 'steps' },
+    el('thead', {}, el('tr', {}, el('th', {}, 'Step'), el('th', {}, 'Target'), el('th', {}, 'Status'), el('th', {}, 'Job'))),
+    el(
+      'tbody',
+      {},
+      ...job.steps.map((s) => {
+        const row = el('tr', {}, el('td', {}, s.name), el('td', {}, s.target), el('td', { className: `status-${s.status}` }, s.status), el('td', {}, s.jobId ? jobLink(s.jobId) : '—'));
+        row.dataset.step = s.name;
+        return row;
+      }),
+    ),
+  );
+  table.dataset.testid = 'steps';
+  return [el('p', {}, `${job.steps.length} steps of route ${job.route}:`), table];
 }
 
 async function renderDeadLetters() {

@@ -52,7 +52,10 @@ describe('operator dashboard in a real browser', () => {
           // Fairness between tenants, and no executor: a window of 4 in BullMQ, the rest in the tenant's lane.
           lanes: { kind: 'handler', handler: 'echo', concurrency: 1, fairness: 'tenant' },
         },
-        routes: { 'echo-or-fail': { switch: [{ when: 'fail = true', target: 'fail' }, { target: 'echo' }] } },
+        routes: {
+          'echo-or-fail': { switch: [{ when: 'fail = true', target: 'fail' }, { target: 'echo' }] },
+          'echo-twice': { fanOut: [{ name: 'first', target: 'echo' }, { name: 'second', target: 'echo', input: '{ "again": n }' }] },
+        },
         auth,
         // Loopback and a port nothing listens on: the link is only rendered, never followed.
         tracing: { viewerUrl: 'http://127.0.0.1:9/trace/{traceId}?from=dashboard' },
@@ -74,6 +77,7 @@ describe('operator dashboard in a real browser', () => {
     ids.api = await submit({ target: 'api', input: { n: 1 } });
     ids.waiting = await submit({ target: 'idle' });
     ids.routed = await submit({ route: 'echo-or-fail', input: { n: 1 } });
+    ids.fanOut = await submit({ route: 'echo-twice', input: { n: 2 } });
     for (let i = 0; i < 6; i++) expect((await stack.request.post('/v1/jobs').set(bearer(tokens.acme)).send({ target: 'lanes' })).status).toBe(202);
 
     browser = await chromium.launch({
@@ -154,6 +158,21 @@ describe('operator dashboard in a real browser', () => {
     // A job submitted to its target directly names no route.
     await page.goto(`${base}/admin#job=${ids.retried}`);
     await expect.poll(() => timeline.textContent()).toContain('accepted for target flaky (tenant acme');
+  });
+
+  it("shows a fanOut route's job with its steps, each linking to its own timeline", async () => {
+    await page.goto(`${base}/admin#job=${ids.fanOut}`);
+    const steps = page.locator('[data-testid=steps]');
+    await expect.poll(() => steps.locator('tbody tr').count()).toBe(2);
+    const { body } = await stack.request.get(`/v1/jobs/${ids.fanOut}`).set(bearer(tokens.acme));
+    const second = (body.steps as { name: string; jobId: string }[]).find((s) => s.name === 'second')!;
+    expect(await steps.locator('tr[data-step=first] td').allTextContents()).toEqual(['first', 'echo', 'succeeded', (body.steps as { jobId: string }[])[0]!.jobId]);
+    await steps.locator(`tr[data-step=second] a:text("${second.jobId}")`).click();
+    const timeline = page.locator('[data-testid=timeline]');
+    await expect.poll(() => timeline.textContent()).toContain('accepted for target echo by route echo-twice (tenant acme');
+    expect(await timeline.locator('strong').first().textContent()).toBe(second.jobId);
+    // A step's own timeline is an ordinary job's: no steps table.
+    expect(await page.locator('[data-testid=steps]').count()).toBe(0);
   });
 
   it('pauses a target from its button', async () => {
