@@ -1,11 +1,12 @@
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, Target } from '../config/schema.js';
 import type { BatchStore } from '../core/batch-store.js';
 import { ApiError, type FieldError } from '../core/errors.js';
 import { isTerminal, type BatchRequest, type SubmitRequest } from '../core/job-schema.js';
 import type { BatchView } from '../core/batch-view.js';
 import { newBatchId } from '../core/ids.js';
+import type { JobRecord } from '../core/job-record.js';
 import type { Logger } from '../core/logger.js';
-import { queueFull, type Admitted, type JobService, type PreparedJob, type SubmitCommand } from './job-service.js';
+import { isPreparedRoute, queueFull, type Admitted, type JobService, type PreparedJob, type PreparedSubmit, type SubmitCommand } from './job-service.js';
 
 type TraceContext = SubmitCommand['trace'];
 
@@ -24,12 +25,32 @@ function itemErrors(err: ApiError, index: number): FieldError[] {
   return errors.length ? errors.map((e) => ({ path: `${at}${e.path}`, message: e.message })) : [{ path: at, message: err.message }];
 }
 
-/** How long a batch keeps its list: past the latest any of its jobs' records can still exist. */
-function batchTtlMs(prepared: readonly PreparedJob[]): number {
+/** The jobs a batch's items put in queues now: each job, and each route's first steps. */
+const queuedNow = (prepared: readonly PreparedSubmit[]): PreparedJob[] => prepared.flatMap((p) => (isPreparedRoute(p) ? p.starting : [p]));
+
+/** How long one job's record can still exist, from `now`: its wait, every attempt and backoff, then its retention. */
+function lifetimeMs(target: Target, record: Pick<JobRecord, 'expiresAtMs'>, now: number): number {
+  return record.expiresAtMs - now + target.attempts * (target.timeoutMs + target.backoff.maxDelayMs) + target.retentionMs;
+}
+
+/**
+ * How long a batch keeps its list: past the latest any of its jobs' records can still exist.
+ * A route's job lasts until its last step has run: for a chain, every step one after the
+ * other (each waiting, running and retried as long as its target allows).
+ */
+function batchTtlMs(config: GatewayConfig, prepared: readonly PreparedSubmit[]): number {
   let ttl = 0;
-  for (const { target, record, now } of prepared) {
-    const running = target.attempts * (target.timeoutMs + target.backoff.maxDelayMs);
-    ttl = Math.max(ttl, record.expiresAtMs - now + running + target.retentionMs);
+  for (const p of prepared) {
+    if (!isPreparedRoute(p)) {
+      ttl = Math.max(ttl, lifetimeMs(p.target, p.record, p.now));
+      continue;
+    }
+    let route = 0;
+    for (const step of p.record.plan!.steps) {
+      const target = config.targets.get(step.target)!;
+      route += lifetimeMs(target, { expiresAtMs: p.record.expiresAtMs }, p.now);
+    }
+    ttl = Math.max(ttl, route);
   }
   return ttl;
 }
@@ -77,7 +98,7 @@ export class BatchService {
       request.callback ? this.jobs.checkCallback(request.callback, '/callback/url').then((cb) => ({ url: cb.url, state: 'pending' as const })) : null,
     ]);
     const errors: FieldError[] = [];
-    const prepared: PreparedJob[] = [];
+    const prepared: PreparedSubmit[] = [];
     checked.forEach((c, i) => {
       if (c.status === 'fulfilled') return void prepared.push(c.value);
       // A refusal of the item itself (4xx) is the batch's validation problem; anything else
@@ -86,7 +107,7 @@ export class BatchService {
       errors.push(...itemErrors(c.reason, i));
     });
     if (errors.length) throw new ApiError('validation_failed', `${new Set(errors.map((e) => e.path.split('/')[2])).size} of the batch's ${items.length} jobs are invalid`, { errors });
-    checkQueueRoom(prepared);
+    checkQueueRoom(queuedNow(prepared));
 
     const id = newBatchId();
     const createdAtMs = Date.now();
@@ -94,11 +115,11 @@ export class BatchService {
     for (const p of prepared) p.record.batch = id;
     // Kept before any job exists: a job that ends at once is still found in its batch, and
     // taken off its pending set.
-    await this.batches.create({ id, tenant: caller.tenant, correlationId: caller.correlationId, createdAtMs, jobIds, callback }, batchTtlMs(prepared));
-    const accepted = await Promise.allSettled(prepared.map((p) => this.jobs.accept(p)));
+    await this.batches.create({ id, tenant: caller.tenant, correlationId: caller.correlationId, createdAtMs, jobIds, callback }, batchTtlMs(this.config, prepared));
+    const accepted = await Promise.allSettled(prepared.map((p) => this.jobs.acceptAny(p)));
     const refused = accepted.find((a): a is PromiseRejectedResult => a.status === 'rejected');
     if (refused) {
-      await Promise.all(accepted.flatMap((a) => (a.status === 'fulfilled' ? [this.jobs.withdraw(a.value.record)] : [])));
+      await Promise.all(accepted.flatMap((a, i) => (a.status === 'fulfilled' ? [this.jobs.withdrawAny(prepared[i]!)] : [])));
       // Should this fail too, the list expires with its TTL; it names jobs that do not exist.
       await this.batches.delete(id).catch(() => undefined);
       throw refused.reason;
@@ -108,8 +129,8 @@ export class BatchService {
     return { view: { id, createdAtMs, jobIds, callback, statuses: admitted.map((a) => a.record.status) }, last: admitted[admitted.length - 1]! };
   }
 
-  private async prepare(caller: BatchCaller, item: SubmitRequest, index: number): Promise<PreparedJob> {
-    return this.jobs.prepare(await this.jobs.commandFor(caller, item, `/jobs/${index}`));
+  private async prepare(caller: BatchCaller, item: SubmitRequest, index: number): Promise<PreparedSubmit> {
+    return this.jobs.prepareAny(await this.jobs.commandFor(caller, item, `/jobs/${index}`));
   }
 
   /** The batch as its tenant sees it; another tenant's, or one that is gone, is batch_not_found. */

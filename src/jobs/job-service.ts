@@ -36,6 +36,22 @@ export interface Admitted {
   rateLimit: RateLimitState;
 }
 
+/**
+ * A fanOut or chain route's job checked and ready to admit (JobService.prepareRoute), nothing
+ * of it stored yet: its record, and the steps that start at once.
+ */
+export interface PreparedRoute {
+  cmd: SubmitCommand;
+  record: JobRecord;
+  starting: PreparedJob[];
+  now: number;
+}
+
+/** Either kind of prepared submit: a batch holds both. */
+export type PreparedSubmit = PreparedJob | PreparedRoute;
+
+export const isPreparedRoute = (p: PreparedSubmit): p is PreparedRoute => 'starting' in p;
+
 /** A job checked and ready to admit (JobService.prepare), nothing of it stored yet. */
 export interface PreparedJob {
   cmd: SubmitCommand;
@@ -180,17 +196,29 @@ export class JobService {
    * with the tenant's rate window as it stands.
    */
   async submit(cmd: SubmitCommand): Promise<Admitted> {
-    if (isRouteTarget(cmd.target)) return this.submitRoute(cmd);
-    return this.accept(await this.prepare(cmd));
+    return this.acceptAny(await this.prepareAny(cmd));
+  }
+
+  /** A submit's first half, for a target or any route (a fanOut or chain route's job and its first steps). */
+  prepareAny(cmd: SubmitCommand): Promise<PreparedSubmit> {
+    return isRouteTarget(cmd.target) ? this.prepareRoute(cmd) : this.prepare(cmd);
+  }
+
+  acceptAny(p: PreparedSubmit): Promise<Admitted> {
+    return isPreparedRoute(p) ? this.acceptRoute(p) : this.accept(p);
+  }
+
+  /** Takes an accepted submit back out (a batch whose other jobs were refused); a route's job with its steps. */
+  withdrawAny(p: PreparedSubmit): Promise<unknown> {
+    return isPreparedRoute(p) ? Promise.all([...p.starting.map((s) => this.undo(s.record, true)), this.undo(p.record, false)]) : this.withdraw(p.record);
   }
 
   /**
-   * A fanOut or chain route's submit: its expressions over the input (a failure is a 422
-   * naming the branch), every step that starts now checked as its own submit would be, then
-   * the route's job (admitted for its tenant as one job) stored before its steps, so that no
-   * step can end unheard; a refusal anywhere takes back everything stored.
+   * A fanOut or chain route's submit, first half: its expressions over the input (a failure
+   * is a 422 naming the branch), and every step that starts now checked as its own submit
+   * would be. Nothing is stored.
    */
-  private async submitRoute(cmd: SubmitCommand): Promise<Admitted> {
+  private async prepareRoute(cmd: SubmitCommand): Promise<PreparedRoute> {
     const route = this.config.routes.get(cmd.route!) as StepRoute;
     if (!this.conductor) throw new Error('a fanOut or chain route needs JobService to be given routeSteps');
     const input = cmd.payload.kind === 'input' ? cmd.payload.input : undefined;
@@ -244,6 +272,15 @@ export class JobService {
       callback,
       callbackState: callback ? 'pending' : null,
     };
+    return { cmd, record, starting, now };
+  }
+
+  /**
+   * A fanOut or chain route's submit, second half: the route's job (admitted for its tenant
+   * as one job) stored before its steps, so that no step can end unheard; a refusal
+   * anywhere takes back everything stored.
+   */
+  private async acceptRoute({ cmd, record, starting, now }: PreparedRoute): Promise<Admitted> {
     const rateLimit = await this.admitTenant(cmd, record, now);
     try {
       await this.store.create(record);
@@ -258,7 +295,7 @@ export class JobService {
       throw refused.reason;
     }
     this.observer.accepted(record.target);
-    this.logger.info({ event: 'job.accepted', jobId: id, route: route.name, steps: starting.length, tenant: cmd.tenant, correlationId: cmd.correlationId }, "route's job accepted");
+    this.logger.info({ event: 'job.accepted', jobId: record.id, route: record.route, steps: starting.length, tenant: cmd.tenant, correlationId: cmd.correlationId }, "route's job accepted");
     return { record, rateLimit };
   }
 
@@ -282,11 +319,8 @@ export class JobService {
    * store. Nothing is written; a batch prepares all its jobs before it admits any.
    */
   async prepare(cmd: SubmitCommand): Promise<PreparedJob> {
-    if (isRouteTarget(cmd.target)) {
-      throw new ApiError('validation_failed', `route "${cmd.route}" is a ${this.config.routes.get(cmd.route ?? '')?.kind ?? 'step'} route: its job is submitted on its own (POST /v1/jobs), not in a batch`, {
-        errors: [{ path: '/route', message: 'only switch routes can be batched' }],
-      });
-    }
+    // A fanOut or chain route's job has no target to check against: prepareRoute plans it.
+    if (isRouteTarget(cmd.target)) throw new Error(`prepare takes a target, not ${cmd.target}: see prepareAny`);
     const target = this.target(cmd.target);
     if (!target) {
       throw new ApiError('unknown_target', `no target named "${cmd.target}"`, {

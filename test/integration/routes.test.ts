@@ -192,7 +192,7 @@ describe('fanOut and chain routes', () => {
     expect((after.steps as Step[])[1]).toMatchObject({ status: 'pending', jobId: null });
   });
 
-  it('refuses with a 422 before storing anything: an expression failing on the input, one over its time budget, no branch running, an input its target refuses, a batch of one', async () => {
+  it('refuses with a 422 before storing anything: an expression failing on the input, one over its time budget, no branch running, an input its target refuses, a batch with such an item', async () => {
     const before = await records();
     const when = await submit({ route: 'strict-when', input: { region: 'eu' } });
     expect([when.status, when.body.code]).toEqual([422, 'expression_failed']);
@@ -204,8 +204,28 @@ describe('fanOut and chain routes', () => {
     const wrong = await submit({ route: 'wrong', input: {} });
     expect([wrong.status, wrong.body.code]).toEqual([422, 'validation_failed']);
     expect(wrong.body.detail).toMatch(/^step "echo": /);
-    const batch = await stack.request.post('/v1/batches').set(bearer(tokens.acme)).send({ jobs: [{ route: 'order-placed', input: {} }] });
-    expect([batch.status, batch.body.errors?.[0]?.path]).toEqual([422, '/jobs/0/route']);
+    // A batch's route items are checked as the submits are: one bad item refuses the batch, pointed at it.
+    const batch = await stack.request.post('/v1/batches').set(bearer(tokens.acme)).send({ jobs: [{ route: 'order-placed', input: { total: 1, currency: 'EUR' } }, { route: 'strict-when', input: { region: 'eu' } }] });
+    expect([batch.status, batch.body.code]).toEqual([422, 'validation_failed']);
+    expect(batch.body.errors).toEqual([{ path: '/jobs/1/input', message: 'routes.strict-when.fanOut.0.when: when must give true or false, it gave a string' }]);
     expect(await records()).toEqual(before);
+    expect(await stack.keys(`${stack.config.server.keyPrefix}:batch:*`)).toEqual([]);
+  });
+
+  it("takes fanOut and chain routes in a batch: each item's route job is one of the batch's jobs, and the batch ends when they have", async () => {
+    const res = await stack.request
+      .post('/v1/batches')
+      .set(bearer(tokens.acme))
+      .send({ jobs: [{ route: 'order-placed', input: { id: 'ord_9', total: 9, currency: 'EUR', delivery: 'ship' } }, { route: 'resize-and-store', input: { owner: 'bo' } }, { target: 'echo', input: { plain: true } }] });
+    expect(res.status).toBe(202);
+    const [fanOut, chain, plain] = res.body.jobs as { id: string; status: string }[];
+    expect((await read(fanOut!.id)).body).toMatchObject({ target: 'route:order-placed' });
+    const ended = await stack.request.get(`/v1/batches/${res.body.id as string}?wait=15`).set(bearer(tokens.acme));
+    expect(ended.body.counts).toMatchObject({ succeeded: 3 });
+    expect((await read(fanOut!.id)).body.result).toEqual({ invoice: 'inv_1', tracking: 'ord_9', emailed: false });
+    expect((await read(chain!.id)).body).toMatchObject({ status: 'succeeded', result: { echo: { url: 'http://img.test/small.png', owner: 'bo' } } });
+    expect((await read(plain!.id)).body.status).toBe('succeeded');
+    // Each route's job, on the route's outbox, took itself off the batch's pending set (which its last end deletes): a batch callback would fire.
+    await eventually(async () => (await stack.keys(`${stack.config.server.keyPrefix}:batch:*${res.body.id as string}:pending`)).length === 0);
   });
 });
