@@ -190,8 +190,9 @@ export interface paths {
          *     - `event: progress`, data `{type, progress, attempt, at}`.
          *     - `event: step` (a fanOut or chain route's job only), data `{type, step, status, at}`:
          *       the step named `step` moved to `status` (`queued`, `running`, `succeeded`,
-         *       `failed`, `canceled`; a replayed step goes back to `queued`). A status the outbox
-         *       relay coalesced may be missing; the order is the order they happened in.
+         *       `failed`, `canceled`). Statuses only move forward, but for a replayed step, which
+         *       goes back to `queued`; one may be missing when a later one was recorded first (a
+         *       chain step can start before its route has recorded it `queued`).
          *
          *     Comment lines (`: keep-alive`) are sent every `server.eventsHeartbeatSeconds` (15 s by
          *     default), so that idle proxies keep the stream open. A stream of an unfinished job
