@@ -210,6 +210,15 @@ export class JobQueues {
     }
   }
 
+  /**
+   * Whether BullMQ still holds job `id` in any state: a job that ended is removed at once
+   * (removeOnComplete, removeOnFail), so true means it is live, or winding down from its end.
+   * A second add of an id BullMQ holds is ignored, so a job is run again only once this is false.
+   */
+  async holds(targetName: string, id: string): Promise<boolean> {
+    return (await this.queue(targetName).getJob(id)) !== undefined;
+  }
+
   /** Jobs waiting or delayed in the target's queue, counted at most every DEPTH_CACHE_MS. */
   queuedDepth(targetName: string): Promise<number> {
     const now = Date.now();

@@ -84,11 +84,15 @@ export class RouteConductor {
   }
 
   /**
-   * Back to running, for a route's job whose failed step was replayed: a guarded transition
-   * from failed (one gateway wins), its keys kept again and its tenant's in-flight slot
-   * taken again (the route outbox's `reopened` entry). It ends again when its steps do.
+   * Back to running, for a route's job whose failed step was replayed: first the steps its
+   * failure canceled run again (rerunCanceled), then a guarded transition from failed (one
+   * gateway wins), its keys kept again and its tenant's in-flight slot taken again (the route
+   * outbox's `reopened` entry). It ends again when its steps do. In that order, so that a
+   * move dying in between leaves a failed route with queued steps, which the next move
+   * re-opens, never a running one with a canceled required step, which it would fail again.
    */
   private async reopen(record: JobRecord): Promise<void> {
+    await this.rerunCanceled(record);
     const now = Date.now();
     const reopened = await this.deps.store.transition(record.id, {
       from: ['failed'],
@@ -100,6 +104,45 @@ export class RouteConductor {
     if (!reopened.applied) return;
     this.deps.listeners.outboxWritten?.(record.target);
     this.deps.logger.info({ event: 'route.reopened', jobId: record.id, route: record.route, tenant: record.tenant, correlationId: record.correlationId }, "route's job re-opened by a step's replay");
+  }
+
+  /**
+   * Queues again each step of a re-opening route's job that stands canceled (the cancel of
+   * what was left when it failed): the step's own guarded transition from canceled, with a
+   * fresh set of attempts, its keys kept and (its target outbox's `reopened` entry) its
+   * tenant's in-flight slot; then the route's record hears it is queued, before the route
+   * runs again. A step whose canceled run BullMQ has not let go of yet would not be added
+   * again: the move throws, and its entry is carried out again later.
+   */
+  private async rerunCanceled(record: JobRecord): Promise<void> {
+    const { store, queues, steps: routeSteps } = this.deps;
+    const plan = record.plan!;
+    const canceled = plan.steps.flatMap((s, index) => (s.jobId !== null && record.stepStatuses![index] === 'canceled' ? [{ index, id: s.jobId }] : []));
+    if (canceled.length === 0) return;
+    const found = await store.getMany(canceled.map((c) => c.id));
+    for (const [i, { index }] of canceled.entries()) {
+      const step = found[i];
+      if (!step || (step.status !== 'canceled' && step.status !== 'queued')) continue;
+      const target = this.deps.config.targets.get(step.target);
+      if (!target) continue;
+      if (await queues.holds(step.target, step.id)) throw new Error(`step ${step.id}'s canceled run is still in its queue; re-running it later`);
+      const now = Date.now();
+      const parent = { id: record.id, route: record.route ?? '', step: index };
+      if (step.status === 'canceled') {
+        const reset = await store.transition(step.id, {
+          from: ['canceled'],
+          set: { status: 'queued', attempts: 0, error: null, finishedAtMs: null, cancelRequested: false, runAtMs: null },
+          event: { type: 'status', status: 'queued', attempt: 0, at: now },
+          expire: 'persist',
+          effects: { target: step.target, outbox: { kind: 'reopened', id: step.id, tenant: step.tenant, at: now, parent } },
+        });
+        if (reset.applied) this.deps.listeners.outboxWritten?.(step.target);
+      }
+      // Queued but never tried: this move or an earlier one that died before the add.
+      const current = await store.get(step.id);
+      if (current?.status === 'queued' && current.attempts === 0) await this.enqueue(current, 0);
+      await routeSteps.reopened(parent, now);
+    }
   }
 
   /** Cancels the steps of a route's job that has ended failed or canceled: queued ones at once, running ones by request. */
@@ -213,14 +256,14 @@ export class RouteConductor {
 
 /**
  * Whether a failed route's job runs again: it failed for a step (not a transform, not a
- * cancel), no required step stands failed or canceled any more, and one is queued or
- * running (the replayed one). A fan-out whose other branches were canceled when it failed
- * stays failed: replaying one branch does not run those again.
+ * cancel of the route), no required step stands failed any more, and one is queued or
+ * running (the replayed one). Steps that stand canceled (a fan-out's branches its failure
+ * canceled) run again with it (rerunCanceled).
  */
 function repairedByReplay(record: JobRecord): boolean {
   if (record.status !== 'failed' || record.error?.code !== 'step_failed') return false;
   const statuses = record.stepStatuses!;
-  const broken = record.plan!.steps.some((s, i) => !s.optional && (statuses[i] === 'failed' || statuses[i] === 'canceled'));
+  const broken = record.plan!.steps.some((s, i) => !s.optional && statuses[i] === 'failed');
   return !broken && statuses.some((s) => s === 'queued' || s === 'running');
 }
 

@@ -32,6 +32,7 @@ describe('fanOut and chain routes', () => {
       if (req.url === '/billing') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'inv_1', got: JSON.parse(req.body.toString()) as unknown }) };
       // Down for its first call, up from then on: a step that fails, then succeeds on replay.
       if (req.url === '/charge') return upstream.requests.filter((r) => r.url === '/charge').length === 1 ? { status: 500 } : { status: 200, headers: { 'content-type': 'application/json' }, body: '{"paid":true}' };
+      if (req.url === '/pay') return upstream.requests.filter((r) => r.url === '/pay').length === 1 ? { status: 500 } : { status: 200, headers: { 'content-type': 'application/json' }, body: '{"paid":true}' };
       if (req.url === '/resize') return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://img.test/small.png' }) };
       return { status: 404 };
     });
@@ -41,6 +42,7 @@ describe('fanOut and chain routes', () => {
           billing: { kind: 'http', url: `${upstream.url}/billing`, attempts: 1 },
           resize: { kind: 'http', url: `${upstream.url}/resize`, attempts: 1 },
           charge: { kind: 'http', url: `${upstream.url}/charge`, attempts: 1 },
+          pay: { kind: 'http', url: `${upstream.url}/pay`, attempts: 1 },
           echo: { kind: 'handler', handler: 'echo' },
           store: { kind: 'handler', handler: 'echo' },
           fail: { kind: 'handler', handler: 'fail', attempts: 1 },
@@ -58,6 +60,12 @@ describe('fanOut and chain routes', () => {
             chain: [{ target: 'resize' }, { target: 'store', input: '{ "url": url, "owner": $input.owner }' }],
           },
           'charge-then-store': { chain: [{ target: 'charge' }, { target: 'store' }] },
+          'pay-and-pack': {
+            fanOut: [
+              { target: 'pay' },
+              { name: 'pack', target: 'echo', input: '{ "delayMs": 1500, "box": $input.box }' },
+            ],
+          },
           'slow-then-store': { chain: [{ target: 'echo', input: '{ "delayMs": 5000 }' }, { target: 'store' }] },
           'must-all': {
             fanOut: [
@@ -175,6 +183,28 @@ describe('fanOut and chain routes', () => {
     expect((done.steps as Step[]).map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
     // Its events tell the failure, the re-open and the second end.
     const statuses = (await stack.gateway.store.eventsAfter(res.body.id as string, null)).filter((e) => e.event.type === 'status').map((e) => e.event.status);
+    expect(statuses).toEqual(['queued', 'running', 'failed', 'running', 'succeeded']);
+  });
+
+  it("repairs a fan-out whose failure canceled a branch: replaying the failed branch runs the canceled one again, and the route ends with both", async () => {
+    const res = await submit({ route: 'pay-and-pack', input: { box: 7 } }, { Prefer: 'wait=15' });
+    const id = res.body.id as string;
+    expect(res.body).toMatchObject({ status: 'failed', error: { code: 'step_failed' } });
+    expect(res.body.error.message).toMatch(/^step "pay" failed: upstream_status: /);
+    const [pay, pack] = res.body.steps as Step[];
+    // The branch still running when the route failed is canceled, in its own record and in the route's.
+    expect((await read(pack!.jobId!, '?wait=10')).body.status).toBe('canceled');
+    await eventually(async () => ((await read(id)).body.steps as Step[])[1]!.status === 'canceled');
+    const replayed = await stack.request.post(`/v1/admin/dead-letters/${pay!.jobId!}/replay`).set(bearer(tokens.ops));
+    expect(replayed.status).toBe(202);
+    await eventually(async () => (await read(id)).body.status === 'succeeded', 15_000);
+    const done = (await read(id)).body;
+    expect(done).toMatchObject({ status: 'succeeded', error: null, result: { pay: { paid: true }, pack: { echo: { delayMs: 1500, box: 7 } } } });
+    expect((done.steps as Step[]).map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+    // The canceled branch ran again as the same job: canceled, then queued, running and succeeded once more.
+    const packed = (await stack.gateway.store.eventsAfter(pack!.jobId!, null)).filter((e) => e.event.type === 'status').map((e) => e.event.status);
+    expect(packed.slice(packed.indexOf('canceled'))).toEqual(['canceled', 'queued', 'running', 'succeeded']);
+    const statuses = (await stack.gateway.store.eventsAfter(id, null)).filter((e) => e.event.type === 'status').map((e) => e.event.status);
     expect(statuses).toEqual(['queued', 'running', 'failed', 'running', 'succeeded']);
   });
 
