@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKeys } from '../../src/core/keys.js';
 import { apiKeys, bearer } from '../support/api-keys.js';
 import { sample } from '../support/prom.js';
 import { eventually, startStack, testConfig, type TestStack } from '../support/test-stack.js';
@@ -197,6 +198,9 @@ describe('fanOut and chain routes', () => {
     await eventually(async () => ((await read(id)).body.steps as Step[])[1]!.status === 'canceled');
     const replayed = await stack.request.post(`/v1/admin/dead-letters/${pay!.jobId!}/replay`).set(bearer(tokens.ops));
     expect(replayed.status).toBe(202);
+    // The canceled branch's second run holds an in-flight slot of its tenant, as any run does.
+    const inFlight = createKeys(stack.config.server.keyPrefix).tenantInFlight('acme');
+    await eventually(async () => (await stack.redis.zscore(inFlight, pack!.jobId!)) !== null);
     await eventually(async () => (await read(id)).body.status === 'succeeded', 15_000);
     const done = (await read(id)).body;
     expect(done).toMatchObject({ status: 'succeeded', error: null, result: { pay: { paid: true }, pack: { echo: { delayMs: 1500, box: 7 } } } });
@@ -206,6 +210,8 @@ describe('fanOut and chain routes', () => {
     expect(packed.slice(packed.indexOf('canceled'))).toEqual(['canceled', 'queued', 'running', 'succeeded']);
     const statuses = (await stack.gateway.store.eventsAfter(id, null)).filter((e) => e.event.type === 'status').map((e) => e.event.status);
     expect(statuses).toEqual(['queued', 'running', 'failed', 'running', 'succeeded']);
+    // Each run's end gave its slot back: none of the three jobs holds one.
+    await eventually(async () => (await Promise.all([id, pay!.jobId!, pack!.jobId!].map((j) => stack.redis.zscore(inFlight, j)))).every((score) => score === null));
   });
 
   it('cancels mid-route: the running step is canceled and the chain starts no next step', async () => {
