@@ -229,9 +229,18 @@ async function renderTimeline() {
   }
   $('timeline').replaceChildren(
     el('p', {}, el('strong', {}, job.id), ` · ${job.status} · attempts ${job.attempts}/${job.maxAttempts}`, ...trace),
+    ...routeJob(job),
     ...routeSteps(job),
     el('ol', { className: 'timeline' }, ...steps.map((s) => el('li', {}, el('span', { className: 'mono' }, time(s.at)), ' ', s.text))),
   );
+}
+
+/** A fanOut or chain route's step: a link to its route's job's timeline. Nothing for any other job. */
+function routeJob(job) {
+  if (!job.routeJobId) return [];
+  const p = el('p', {}, `step of route ${job.route}'s job `, jobLink(job.routeJobId));
+  p.dataset.testid = 'route-job';
+  return [p];
 }
 
 /**

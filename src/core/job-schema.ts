@@ -162,6 +162,9 @@ export const JobDocumentSchema = z.object({
       description:
         "A fanOut or chain route's job: one entry per branch or step, in the route's order, with its status as the route last heard it (it follows the step's own within the outbox relay's delay).",
     }),
+  routeJobId: z.string().regex(JOB_ID).optional().meta({
+    description: "A fanOut or chain route's step only: the route's job it is a step of (that job's `steps` list it).",
+  }),
   traceId: z.string().regex(/^[0-9a-f]{32}$/).meta({
     description:
       "The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing).",

@@ -34,6 +34,7 @@ export function toDocument(r: JobRecord, baseUrl: string, deferred?: Deferral): 
     correlationId: r.correlationId,
     ...(r.route !== undefined && { route: r.route }),
     ...(r.plan && { steps: stepsOf(r.plan, r.stepStatuses ?? []) }),
+    ...(r.parent && { routeJobId: r.parent.id }),
     traceId: traceIdOf(r),
     metadata: r.metadata,
     ...(deferred && r.status === 'queued' && { deferred }),

@@ -171,8 +171,14 @@ describe('operator dashboard in a real browser', () => {
     const timeline = page.locator('[data-testid=timeline]');
     await expect.poll(() => timeline.textContent()).toContain('accepted for target echo by route echo-twice (tenant acme');
     expect(await timeline.locator('strong').first().textContent()).toBe(second.jobId);
-    // A step's own timeline is an ordinary job's: no steps table.
+    // A step's own timeline is an ordinary job's: no steps table, but a link back to its route's job.
     expect(await page.locator('[data-testid=steps]').count()).toBe(0);
+    const back = page.locator('[data-testid=route-job]');
+    expect(await back.textContent()).toBe(`step of route echo-twice's job ${ids.fanOut}`);
+    await back.locator('a').click();
+    await expect.poll(() => timeline.locator('strong').first().textContent()).toBe(ids.fanOut);
+    await expect.poll(() => steps.locator('tbody tr').count()).toBe(2);
+    expect(await page.locator('[data-testid=route-job]').count()).toBe(0);
   });
 
   it('pauses a target from its button', async () => {

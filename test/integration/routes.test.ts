@@ -108,7 +108,8 @@ describe('fanOut and chain routes', () => {
     expect(JSON.parse(upstream.requests.find((r) => r.url === '/billing')!.body.toString())).toEqual({ amount: 42, currency: 'EUR' });
     // Each step is an ordinary job of the same tenant, naming its route; another tenant sees none of them.
     const shipping = await read(steps[1]!.jobId!);
-    expect(shipping.body).toMatchObject({ status: 'succeeded', target: 'echo', route: 'order-placed', result: { echo: { parcel: 'ord_7' } } });
+    expect(shipping.body).toMatchObject({ status: 'succeeded', target: 'echo', route: 'order-placed', routeJobId: res.body.id, result: { echo: { parcel: 'ord_7' } } });
+    expect(res.body.routeJobId).toBeUndefined();
     expect((await stack.request.get(`/v1/jobs/${steps[1]!.jobId!}`).set(bearer(tokens.other))).status).toBe(404);
     expect((await stack.request.get(`/v1/jobs/${res.body.id as string}`).set(bearer(tokens.other))).status).toBe(404);
     // /result serves the route's output.

@@ -907,6 +907,8 @@ export interface components {
                 /** @description The step's own job (an ordinary job of the same tenant); null while pending or when skipped. */
                 jobId: string | null;
             }[];
+            /** @description A fanOut or chain route's step only: the route's job it is a step of (that job's `steps` list it). */
+            routeJobId?: string;
             /** @description The W3C trace id of the job's trace: every span of the job (the submit, each attempt, the upstream calls, the webhooks) and the traceparent its calls carry have it. A trace viewer finds the job by it when tracing is on (docs/operations.md, Tracing). */
             traceId: string;
             metadata: {
